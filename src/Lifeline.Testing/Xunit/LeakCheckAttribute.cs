@@ -1,0 +1,21 @@
+namespace Lifeline.Testing.Xunit;
+
+/// <summary>Leak-check options for one test class or test method, overriding the assembly's <see cref="VerifyNoLeaksAttribute"/>.</summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, AllowMultiple = false)]
+public sealed class LeakCheckAttribute : Attribute
+{
+    /// <summary>Set to <see langword="false"/> to skip the check for this class or method.</summary>
+    /// <value>Default <see langword="true"/>.</value>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How long a check waits for work that is already ending, in milliseconds; 0 keeps the assembly's value.</summary>
+    public int TimeoutMilliseconds { get; set; }
+
+    /// <summary>Pending operations whose outermost async method (the top of the await chain) matches one of these are ignored.</summary>
+    /// <value>Each entry is <c>Type.Method</c>, a full type name plus method, or a prefix ending in <c>*</c>.</value>
+    public string[] IgnoreTopFunctions { get; set; } = [];
+
+    /// <summary>Pending operations with any frame of their await chain matching one of these are ignored.</summary>
+    /// <value>Same forms as <see cref="IgnoreTopFunctions"/>.</value>
+    public string[] IgnoreAnyFunctions { get; set; } = [];
+}

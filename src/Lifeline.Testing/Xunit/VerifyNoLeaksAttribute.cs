@@ -1,0 +1,29 @@
+using Xunit.Sdk;
+
+namespace Lifeline.Testing.Xunit;
+
+/// <summary>
+/// Put on a test assembly (<c>[assembly: VerifyNoLeaks]</c>) to check after every test that it left no
+/// async method, <c>Task.Run</c> delegate, timer or socket operation running, and to fail that test, naming
+/// what it left, when it did. Attribution is per test even while xunit runs test classes in parallel.
+/// </summary>
+/// <remarks>
+/// This is an xunit test-framework attribute: an assembly may carry only one. Options for a class or a
+/// method come from <see cref="LeakCheckAttribute"/>. See <c>docs/leaks.md</c>.
+/// </remarks>
+[AttributeUsage(AttributeTargets.Assembly, AllowMultiple = false)]
+[TestFrameworkDiscoverer("Lifeline.Testing.Xunit.LeakCheckingFrameworkDiscoverer", "Lifeline.Testing")]
+public sealed class VerifyNoLeaksAttribute : Attribute, ITestFrameworkAttribute
+{
+    /// <summary>How long a check waits for work that is already ending before it reports a leak.</summary>
+    /// <value>Milliseconds; default 500.</value>
+    public int TimeoutMilliseconds { get; set; } = 500;
+
+    /// <summary>Whether live <see cref="System.Threading.Timer"/>s count as leaks.</summary>
+    /// <value>Default <see langword="true"/>.</value>
+    public bool IncludeTimers { get; set; } = true;
+
+    /// <summary>Whether to check, after the last test, for work that no test can be blamed for.</summary>
+    /// <value>Default <see langword="true"/>.</value>
+    public bool VerifyAtEndOfRun { get; set; } = true;
+}
