@@ -21,15 +21,27 @@ internal static partial class AsyncFrames
     private const int MaxAwaiterDepth = 4;
 
     private static readonly ConcurrentDictionary<Type, FieldInfo?> s_stateMachineField = new();
+    private static readonly ConcurrentDictionary<Type, FieldInfo?> s_sourceField = new();
     private static readonly ConcurrentDictionary<Type, FieldInfo[]> s_awaiterFields = new();
     private static readonly ConcurrentDictionary<Type, FieldInfo[]> s_nestedFields = new();
     private static readonly ConcurrentDictionary<Type, AsyncFrame> s_frames = new();
 
-    /// <summary>The state machine of an async method's task, or null when the task is not an async method.</summary>
-    public static IAsyncStateMachine? GetStateMachine(Task task)
+    /// <summary>
+    /// The state machine of an async method's box (a registered task, or a pooled ValueTask box the registry does
+    /// not hold), or null when the object is not one.
+    /// </summary>
+    public static IAsyncStateMachine? GetStateMachine(object box)
     {
-        var field = s_stateMachineField.GetOrAdd(task.GetType(), static t => t.GetField("StateMachine", Instance));
-        return field?.GetValue(task) as IAsyncStateMachine;
+        var field = s_stateMachineField.GetOrAdd(box.GetType(), static t => t.GetField("StateMachine", Instance));
+        return field?.GetValue(box) as IAsyncStateMachine;
+    }
+
+    /// <summary>The <c>IValueTaskSource</c> behind a task made by <c>ValueTask.AsTask()</c>, or null.</summary>
+    public static object? GetValueTaskSource(Task task)
+    {
+        var field = s_sourceField.GetOrAdd(task.GetType(), static t =>
+            t.Name.StartsWith("ValueTaskSourceAsTask", StringComparison.Ordinal) ? t.GetField("_source", Instance) : null);
+        return field?.GetValue(task);
     }
 
     /// <summary>The frame for an async method's state machine: <c>DeclaringType.Method</c>, and with its namespace.</summary>

@@ -67,7 +67,7 @@ internal static class PendingOperationScanner
         {
             foreach (var timer in RuntimeInternals.SnapshotTimers())
             {
-                if (timer.Callback is null || (baseline?.Contains(timer.Timer) ?? false))
+                if (timer.Callback is null || IsOwnedByATask(timer.Callback) || (baseline?.Contains(timer.Timer) ?? false))
                 {
                     continue;
                 }
@@ -102,38 +102,101 @@ internal static class PendingOperationScanner
         return set;
     }
 
+    /// <summary>
+    /// Timers the runtime arms for Task.Delay, WaitAsync and CancelAfter belong to a task or token: a leak there
+    /// shows as the async method awaiting it, so the timer is not a finding of its own.
+    /// </summary>
+    private static bool IsOwnedByATask(Delegate callback)
+    {
+        var declaring = callback.Method.DeclaringType;
+        while (declaring?.DeclaringType is not null)
+        {
+            declaring = declaring.DeclaringType;
+        }
+
+        return declaring == typeof(Task) || declaring == typeof(CancellationTokenSource);
+    }
+
     private static IEnumerable<PendingOperation> BuildChains(Dictionary<Task, (IAsyncStateMachine Machine, LeakScope? Scope)> boxes)
     {
-        // A box awaited by another pending box is an inner frame of that box's chain, not a finding of its own.
-        var awaited = new Dictionary<Task, object?>(ReferenceEqualityComparer.Instance);
-        var inner = new HashSet<Task>(ReferenceEqualityComparer.Instance);
+        // Async iterators are classes: a caller's awaiter holds the iterator object itself, and the registered box
+        // running the iterator's MoveNext holds the same object as its state machine.
+        var boxByMachine = new Dictionary<object, Task>(ReferenceEqualityComparer.Instance);
         foreach (var (task, (machine, _)) in boxes)
         {
-            var target = AsyncFrames.GetAwaited(machine);
-            awaited[task] = target;
-            if (target is Task child && !ReferenceEquals(child, task) && boxes.ContainsKey(child))
+            if (!machine.GetType().IsValueType)
             {
-                inner.Add(child);
+                boxByMachine[machine] = task;
             }
         }
 
+        var walks = new List<(Task Task, LeakScope? Scope, List<AsyncFrame> Chain, string Leaf)>();
+        var inner = new HashSet<Task>(ReferenceEqualityComparer.Instance);
         foreach (var (task, (machine, scope)) in boxes)
         {
-            if (inner.Contains(task))
+            var (chain, leaf) = Walk(machine, boxes, boxByMachine, inner);
+            walks.Add((task, scope, chain, leaf));
+        }
+
+        // A box met inside another box's chain is an inner frame of that chain, not a finding of its own.
+        foreach (var (task, scope, chain, leaf) in walks)
+        {
+            if (!inner.Contains(task))
             {
+                yield return new PendingOperation(PendingOperationKind.AsyncMethod, chain, leaf, scope?.Name, task);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Follows what each frame awaits down to the leaf: through registered boxes, pooled ValueTask boxes (which the
+    /// registry does not hold), <c>ValueTask.AsTask()</c> wrappers and async iterators.
+    /// </summary>
+    private static (List<AsyncFrame> Chain, string Leaf) Walk(
+        IAsyncStateMachine root,
+        Dictionary<Task, (IAsyncStateMachine Machine, LeakScope? Scope)> boxes,
+        Dictionary<object, Task> boxByMachine,
+        HashSet<Task> inner)
+    {
+        var chain = new List<AsyncFrame> { AsyncFrames.Frame(root.GetType()) };
+        var visited = new HashSet<object>(ReferenceEqualityComparer.Instance) { root };
+        var current = AsyncFrames.GetAwaited(root);
+        while (current is not null && chain.Count < MaxChainDepth && visited.Add(current))
+        {
+            IAsyncStateMachine? next = null;
+            if (current is Task task && boxes.TryGetValue(task, out var box))
+            {
+                inner.Add(task);
+                next = box.Machine;
+            }
+            else if (current is IAsyncStateMachine iterator)
+            {
+                if (boxByMachine.TryGetValue(iterator, out var iteratorBox))
+                {
+                    inner.Add(iteratorBox);
+                }
+
+                next = iterator;
+            }
+            else if (current is not Task && AsyncFrames.GetStateMachine(current) is { } pooled)
+            {
+                next = pooled;
+            }
+            else if (current is Task wrapper && AsyncFrames.GetValueTaskSource(wrapper) is { } source)
+            {
+                current = source;
                 continue;
             }
 
-            var chain = new List<AsyncFrame> { AsyncFrames.Frame(machine.GetType()) };
-            var current = task;
-            var visited = new HashSet<Task>(ReferenceEqualityComparer.Instance) { task };
-            while (chain.Count < MaxChainDepth && awaited[current] is Task next && boxes.TryGetValue(next, out var nextBox) && visited.Add(next))
+            if (next is null || !visited.Add(next))
             {
-                chain.Add(AsyncFrames.Frame(nextBox.Machine.GetType()));
-                current = next;
+                break;
             }
 
-            yield return new PendingOperation(PendingOperationKind.AsyncMethod, chain, AsyncFrames.DescribeLeaf(awaited[current]), scope?.Name, task);
+            chain.Add(AsyncFrames.Frame(next.GetType()));
+            current = AsyncFrames.GetAwaited(next);
         }
+
+        return (chain, AsyncFrames.DescribeLeaf(current));
     }
 }
