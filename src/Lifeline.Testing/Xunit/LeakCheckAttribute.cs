@@ -15,7 +15,24 @@ public sealed class LeakCheckAttribute : Attribute
     /// <value>Each entry is <c>Type.Method</c>, a full type name plus method, or a prefix ending in <c>*</c>.</value>
     public string[] IgnoreTopFunctions { get; set; } = [];
 
+    /// <summary>Whether live timers count for this class or method.</summary>
+    /// <value>Default <see cref="TimerCheck.Inherit"/>: the assembly's <see cref="VerifyNoLeaksAttribute.IncludeTimers"/>.</value>
+    public TimerCheck Timers { get; set; } = TimerCheck.Inherit;
+
     /// <summary>Pending operations with any frame of their await chain matching one of these are ignored.</summary>
     /// <value>Same forms as <see cref="IgnoreTopFunctions"/>.</value>
     public string[] IgnoreAnyFunctions { get; set; } = [];
+}
+
+/// <summary>Whether a class or method's leak check counts live timers.</summary>
+public enum TimerCheck
+{
+    /// <summary>Use the enclosing class's or the assembly's setting.</summary>
+    Inherit,
+
+    /// <summary>Live timers are leaks.</summary>
+    Include,
+
+    /// <summary>Live timers are not checked.</summary>
+    Exclude,
 }

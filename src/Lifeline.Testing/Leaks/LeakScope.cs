@@ -1,0 +1,136 @@
+namespace Lifeline.Testing.Leaks;
+
+/// <summary>
+/// A region of code, usually one test, whose asynchronous work must all have ended when it ends. Every async
+/// method, Task.Run delegate and timer started while the scope is current (through the execution context,
+/// across awaits and thread hops) is attributed to it, so scopes running in parallel each see only their own work.
+/// </summary>
+/// <remarks>
+/// Begin one with <see cref="LeakVerifier.BeginScope"/> (<c>await using var scope = LeakVerifier.BeginScope();</c>):
+/// disposing it verifies and throws <see cref="LeakException"/> naming what is still running. Scopes nest: work of
+/// an inner scope also counts against the outer one. Thread-safe.
+/// </remarks>
+public sealed class LeakScope : IAsyncDisposable
+{
+    private static readonly AsyncLocal<LeakScope?> s_current = new();
+
+    private readonly LeakScope? _previous;
+    private readonly IReadOnlySet<object>? _baseline;
+    private int _disposed;
+
+    internal LeakScope(string name, LeakOptions options, LeakScope? parent, LeakScope? previous)
+    {
+        options.Validate();
+        Name = name;
+        Options = options;
+        Parent = parent;
+        _previous = previous;
+        _baseline = options.IgnoreCurrent ? PendingOperationScanner.SnapshotIdentities() : null;
+    }
+
+    /// <summary>The scope current on this execution context, or null.</summary>
+    public static LeakScope? Current => s_current.Value;
+
+    /// <summary>The scope's name: the test's display name for scopes the xunit integration begins.</summary>
+    public string Name { get; }
+
+    /// <summary>The options this scope checks with.</summary>
+    public LeakOptions Options { get; }
+
+    /// <summary>The enclosing scope, or null.</summary>
+    public LeakScope? Parent { get; }
+
+    internal static AsyncLocal<LeakScope?> CurrentLocal => s_current;
+
+    /// <summary>
+    /// Makes this scope current until the returned value is disposed. Use it where work is dispatched without
+    /// flowing the execution context, such as a server's per-request handler:
+    /// <c>app.Use(next =&gt; ctx =&gt; { using (scope.Enter()) return next(ctx); });</c>
+    /// </summary>
+    public Entered Enter()
+    {
+        var previous = s_current.Value;
+        s_current.Value = this;
+        return new Entered(previous);
+    }
+
+    /// <summary>Starts <paramref name="body"/> with this scope current and restores the caller's scope before returning.</summary>
+    public Task RunAsync(Func<Task> body)
+    {
+        using (Enter())
+        {
+            return body();
+        }
+    }
+
+    /// <summary>Starts <paramref name="body"/> with this scope current and restores the caller's scope before returning.</summary>
+    public Task<T> RunAsync<T>(Func<Task<T>> body)
+    {
+        using (Enter())
+        {
+            return body();
+        }
+    }
+
+    /// <summary>The operations attributed to this scope (or a scope nested in it) that are pending right now.</summary>
+    public IReadOnlyList<PendingOperation> FindPending() => LeakVerifier.FindPending(this, _baseline, Options);
+
+    /// <summary>
+    /// Waits, retrying with backoff for at most <see cref="LeakOptions.Timeout"/>, until no operation attributed to this
+    /// scope is pending, and returns what is left (empty when clean). Before reporting anything it forces a full
+    /// garbage collection, so timers and sockets nobody references any more are finalized, not reported.
+    /// </summary>
+    public Task<LeakReport> VerifyAsync(CancellationToken cancellationToken = default) =>
+        LeakVerifier.VerifyAsync(this, _baseline, Options, cancellationToken);
+
+    /// <summary>Ends the scope: restores the scope that was current when it began, verifies, and throws <see cref="LeakException"/> on a leak.</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        // Restore before the first await, so the awaiting caller's continuation no longer runs under this scope.
+        if (ReferenceEquals(s_current.Value, this))
+        {
+            s_current.Value = _previous;
+        }
+
+        return new ValueTask(VerifyAndThrowAsync());
+    }
+
+    /// <summary>Whether an operation attributed to <paramref name="scope"/> counts against this scope.</summary>
+    internal bool Owns(LeakScope? scope)
+    {
+        for (var s = scope; s is not null; s = s.Parent)
+        {
+            if (ReferenceEquals(s, this))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    private async Task VerifyAndThrowAsync()
+    {
+        var report = await VerifyAsync().ConfigureAwait(false);
+        report.ThrowIfLeaked();
+    }
+
+    /// <summary>Restores the previously current scope when disposed.</summary>
+    public readonly struct Entered : IDisposable
+    {
+        private readonly LeakScope? _previous;
+
+        internal Entered(LeakScope? previous) => _previous = previous;
+
+        /// <inheritdoc />
+        public void Dispose() => s_current.Value = _previous;
+    }
+}

@@ -1,0 +1,220 @@
+using System.Collections;
+using System.Reflection;
+
+namespace Lifeline.Testing.Leaks;
+
+/// <summary>
+/// Guarded access to the private runtime state the verifier reads: the debugger-facing registry of active
+/// tasks, the captured <see cref="ExecutionContext"/> of a task, and the runtime's timer queues.
+/// </summary>
+/// <remarks>
+/// Every member is looked up once, by name, when this type is first used. If any is missing (a runtime that
+/// renamed it), <see cref="IsSupported"/> is <see langword="false"/> and <see cref="UnsupportedReason"/> names
+/// every missing member: the verifier then reports "unsupported runtime" instead of guessing. Thread-safe.
+/// </remarks>
+internal static class RuntimeInternals
+{
+    private const BindingFlags Instance = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
+    private const BindingFlags Static = BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic;
+
+    private static readonly List<string> s_missing = [];
+
+    private static readonly FieldInfo? s_asyncDebuggingEnabled = Field(typeof(Task), "s_asyncDebuggingEnabled", Static);
+    private static readonly FieldInfo? s_currentActiveTasks = Field(typeof(Task), "s_currentActiveTasks", Static);
+    private static readonly FieldInfo? s_taskAction = Field(typeof(Task), "m_action", Instance);
+    private static readonly FieldInfo? s_taskStateObject = Field(typeof(Task), "m_stateObject", Instance);
+    private static readonly FieldInfo? s_taskContingentProperties = Field(typeof(Task), "m_contingentProperties", Instance);
+    private static readonly FieldInfo? s_capturedContext = Field(typeof(Task).GetNestedType("ContingentProperties", BindingFlags.NonPublic), "m_capturedContext", Instance, "Task+ContingentProperties");
+    private static readonly Type? s_timerQueueType = RuntimeType("System.Threading.TimerQueue");
+    private static readonly Type? s_timerQueueTimerType = RuntimeType("System.Threading.TimerQueueTimer");
+    private static readonly PropertyInfo? s_timerQueueInstances = Property(s_timerQueueType, "Instances", Static);
+    private static readonly PropertyInfo? s_timerQueueLock = Property(s_timerQueueType, "SharedLock", Instance);
+    private static readonly FieldInfo? s_shortTimers = Field(s_timerQueueType, "_shortTimers", Instance);
+    private static readonly FieldInfo? s_longTimers = Field(s_timerQueueType, "_longTimers", Instance);
+    private static readonly FieldInfo? s_timerNext = Field(s_timerQueueTimerType, "_next", Instance);
+    private static readonly FieldInfo? s_timerCallback = Field(s_timerQueueTimerType, "_timerCallback", Instance);
+    private static readonly FieldInfo? s_timerState = Field(s_timerQueueTimerType, "_state", Instance);
+    private static readonly FieldInfo? s_timerContext = Field(s_timerQueueTimerType, "_executionContext", Instance);
+    private static readonly FieldInfo? s_timerPeriod = Field(s_timerQueueTimerType, "_period", Instance);
+    private static readonly FieldInfo? s_timerDueTime = Field(s_timerQueueTimerType, "_dueTime", Instance);
+    private static readonly FieldInfo? s_timerCanceled = Field(s_timerQueueTimerType, "_canceled", Instance);
+
+    private static readonly FieldInfo? s_localValues = Field(typeof(ExecutionContext), "m_localValues", Instance);
+    private static readonly MethodInfo? s_localValuesTryGetValue = Method(RuntimeType("System.Threading.IAsyncLocalValueMap"), "TryGetValue");
+
+    /// <summary>Whether every internal the verifier needs was found on this runtime.</summary>
+    public static bool IsSupported { get; } = s_missing.Count == 0;
+
+    /// <summary>Why the runtime is unsupported, naming each missing member; empty when supported.</summary>
+    public static string UnsupportedReason { get; } = s_missing.Count == 0
+        ? string.Empty
+        : $"unsupported runtime ({System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}): the leak verifier relies on runtime internals that were not found: {string.Join(", ", s_missing)}";
+
+    /// <summary>The members that were looked up and not found.</summary>
+    public static IReadOnlyList<string> MissingMembers => s_missing;
+
+    /// <summary>Turns on the runtime's active-task registry. Work started before this call stays invisible.</summary>
+    public static bool EnableTaskTracking()
+    {
+        if (!IsSupported)
+        {
+            return false;
+        }
+
+        s_asyncDebuggingEnabled!.SetValue(null, true);
+        return true;
+    }
+
+    /// <summary>Whether the active-task registry is on.</summary>
+    public static bool IsTaskTrackingEnabled => IsSupported && (bool)s_asyncDebuggingEnabled!.GetValue(null)!;
+
+    /// <summary>Copies the tasks the runtime currently registers as active (not yet completed).</summary>
+    public static List<Task> SnapshotActiveTasks()
+    {
+        var result = new List<Task>();
+        if (!IsSupported || s_currentActiveTasks!.GetValue(null) is not IDictionary registry)
+        {
+            return result;
+        }
+
+        // The runtime adds and removes under a lock on the dictionary itself; take the same lock to copy.
+        lock (registry)
+        {
+            foreach (var value in registry.Values)
+            {
+                if (value is Task task)
+                {
+                    result.Add(task);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The delegate a task runs (for <c>Task.Run</c> and continuations), or null.</summary>
+    public static Delegate? GetAction(Task task) => s_taskAction?.GetValue(task) as Delegate;
+
+    /// <summary>The execution context a task captured when it was scheduled or last awaited, or null (flow suppressed, or none).</summary>
+    public static ExecutionContext? GetCapturedContext(Task task)
+    {
+        // An async method's box keeps its context in m_stateObject (.NET 10); a delegate task keeps it in its contingent properties.
+        if (s_taskStateObject?.GetValue(task) is ExecutionContext boxContext)
+        {
+            return boxContext;
+        }
+
+        var contingent = s_taskContingentProperties?.GetValue(task);
+        return contingent is null ? null : s_capturedContext?.GetValue(contingent) as ExecutionContext;
+    }
+
+    /// <summary>Copies every active timer of every runtime timer queue.</summary>
+    public static List<TimerInfo> SnapshotTimers()
+    {
+        var result = new List<TimerInfo>();
+        if (!IsSupported || s_timerQueueInstances!.GetValue(null) is not Array queues)
+        {
+            return result;
+        }
+
+        foreach (var queue in queues)
+        {
+            if (queue is null || s_timerQueueLock!.GetValue(queue) is not Lock queueLock)
+            {
+                continue;
+            }
+
+            var timers = new List<object>();
+            lock (queueLock)
+            {
+                foreach (var head in new[] { s_shortTimers!.GetValue(queue), s_longTimers!.GetValue(queue) })
+                {
+                    for (var timer = head; timer is not null; timer = s_timerNext!.GetValue(timer))
+                    {
+                        timers.Add(timer);
+                    }
+                }
+            }
+
+            foreach (var timer in timers)
+            {
+                if ((bool)s_timerCanceled!.GetValue(timer)!)
+                {
+                    continue;
+                }
+
+                result.Add(new TimerInfo(
+                    timer,
+                    s_timerCallback!.GetValue(timer) as Delegate,
+                    s_timerState!.GetValue(timer),
+                    s_timerContext!.GetValue(timer) as ExecutionContext,
+                    (uint)s_timerDueTime!.GetValue(timer)!,
+                    (uint)s_timerPeriod!.GetValue(timer)!));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Reads an <see cref="AsyncLocal{T}"/>'s value as seen by a captured context, without running anything
+    /// under that context (so no AsyncLocal change handlers fire).
+    /// </summary>
+    public static T? ReadAsyncLocal<T>(ExecutionContext context, AsyncLocal<T> local)
+    {
+        if (!IsSupported || s_localValues!.GetValue(context) is not { } map)
+        {
+            return default;
+        }
+
+        var args = new object?[] { local, null };
+        return (bool)s_localValuesTryGetValue!.Invoke(map, args)! && args[1] is T value ? value : default;
+    }
+
+    private static MethodInfo? Method(Type? type, string name)
+    {
+        var method = type?.GetMethod(name, Instance);
+        if (method is null)
+        {
+            s_missing.Add($"{type?.Name ?? "?"}.{name}");
+        }
+
+        return method;
+    }
+
+    private static Type? RuntimeType(string name)
+    {
+        var type = typeof(object).Assembly.GetType(name, throwOnError: false);
+        if (type is null)
+        {
+            s_missing.Add(name);
+        }
+
+        return type;
+    }
+
+    private static FieldInfo? Field(Type? type, string name, BindingFlags flags, string? typeName = null)
+    {
+        var field = type?.GetField(name, flags);
+        if (field is null)
+        {
+            s_missing.Add($"{typeName ?? type?.Name ?? "?"}.{name}");
+        }
+
+        return field;
+    }
+
+    private static PropertyInfo? Property(Type? type, string name, BindingFlags flags)
+    {
+        var property = type?.GetProperty(name, flags);
+        if (property is null)
+        {
+            s_missing.Add($"{type?.Name ?? "?"}.{name}");
+        }
+
+        return property;
+    }
+}
+
+/// <summary>One active runtime timer, as read from its queue.</summary>
+internal sealed record TimerInfo(object Timer, Delegate? Callback, object? State, ExecutionContext? Context, uint DueTimeMs, uint PeriodMs);
