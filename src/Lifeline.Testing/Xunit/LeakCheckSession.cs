@@ -49,7 +49,7 @@ internal sealed class LeakCheckSession
         {
             Timeout = TimeSpan.FromMilliseconds(timeout),
             IncludeTimers = timers == TimerCheck.Include,
-            IgnoreTopFunctions = [.. onClass?.IgnoreTopFunctions ?? [], .. onMethod?.IgnoreTopFunctions ?? []],
+            IgnoreTopFunctions = [.. AssemblySettings.IgnoreTopFunctions, .. onClass?.IgnoreTopFunctions ?? [], .. onMethod?.IgnoreTopFunctions ?? []],
             IgnoreAnyFunctions = [.. onClass?.IgnoreAnyFunctions ?? [], .. onMethod?.IgnoreAnyFunctions ?? []],
         };
     }

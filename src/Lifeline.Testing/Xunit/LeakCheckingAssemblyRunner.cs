@@ -23,7 +23,7 @@ internal sealed class LeakCheckingAssemblyRunner : XunitTestAssemblyRunner
         var summary = await base.RunTestCollectionsAsync(messageBus, cancellationTokenSource).ConfigureAwait(false);
         if (_session.AssemblySettings.VerifyAtEndOfRun && LeakVerifier.IsSupported && !cancellationTokenSource.IsCancellationRequested)
         {
-            var options = new LeakOptions { Timeout = TimeSpan.FromMilliseconds(_session.AssemblySettings.TimeoutMilliseconds), IncludeTimers = _session.AssemblySettings.IncludeTimers };
+            var options = new LeakOptions { Timeout = TimeSpan.FromMilliseconds(_session.AssemblySettings.TimeoutMilliseconds), IncludeTimers = _session.AssemblySettings.IncludeTimers, IgnoreTopFunctions = _session.AssemblySettings.IgnoreTopFunctions };
             var report = await LeakVerifier.VerifyAllAsync($"the test run of {TestAssembly.Assembly.Name} (end-of-run check)", options).ConfigureAwait(false);
             if (report.HasLeaks)
             {

@@ -18,7 +18,8 @@ internal sealed class LeakCheckingTestRunner(LeakCheck check, ITest test, IMessa
 {
     protected override async Task<decimal> InvokeTestMethodAsync(ExceptionAggregator aggregator)
     {
-        var scope = LeakVerifier.CreateScope(ScopeName(), check.Options);
+        // Nested under the current scope, if any: a test run started inside another test counts against it too.
+        var scope = LeakVerifier.CreateScope(ScopeName(), check.Options, LeakScope.Current);
 
         // Started under the scope; this method itself resumes outside it, so it is never its own finding.
         var elapsed = await scope.RunAsync(() => base.InvokeTestMethodAsync(aggregator)).ConfigureAwait(false);

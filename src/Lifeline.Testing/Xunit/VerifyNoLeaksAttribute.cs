@@ -23,6 +23,13 @@ public sealed class VerifyNoLeaksAttribute : Attribute, ITestFrameworkAttribute
     /// <value>Default <see langword="true"/>.</value>
     public bool IncludeTimers { get; set; } = true;
 
+    /// <summary>
+    /// Outermost async methods (or timer callbacks) that are never leaks anywhere in the assembly: process-wide
+    /// singletons that start lazily and live for the process. Same forms as <see cref="LeakCheckAttribute.IgnoreTopFunctions"/>.
+    /// </summary>
+    /// <value>Default empty.</value>
+    public string[] IgnoreTopFunctions { get; set; } = [];
+
     /// <summary>Whether to check, after the last test, for work that no test can be blamed for.</summary>
     /// <value>Default <see langword="true"/>.</value>
     public bool VerifyAtEndOfRun { get; set; } = true;
