@@ -30,6 +30,7 @@ public sealed partial class FaultProxy
         {
             ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
             _refusal = mode;
+            Log.RefusalSet(Logger, mode);
             if (mode == RefusalMode.StopListening)
             {
                 await StopListeningCoreAsync().ConfigureAwait(false);
@@ -85,6 +86,7 @@ public sealed partial class FaultProxy
         _listener = listener;
         _acceptCts = new CancellationTokenSource();
         _acceptLoop = AcceptLoopAsync(listener, _acceptCts.Token);
+        Log.Listening(Logger, EndPoint, _upstream);
     }
 
     private async Task StopListeningAsync()
@@ -114,6 +116,7 @@ public sealed partial class FaultProxy
         _listener = null;
         _acceptCts = null;
         _acceptLoop = null;
+        Log.StoppedListening(Logger, EndPoint);
     }
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
@@ -142,6 +145,7 @@ public sealed partial class FaultProxy
             if (_refusal == RefusalMode.Reset)
             {
                 Interlocked.Increment(ref _refused);
+                Log.Refused(Logger, RefusalMode.Reset);
                 ProxyConnection.Reset(client);
                 continue;
             }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Lifeline.Testing.Internal;
+using Microsoft.Extensions.Logging;
 
 namespace Lifeline.Testing.Faults;
 
@@ -48,6 +49,7 @@ public sealed partial class FaultProxy : IAsyncDisposable
         _upstream = upstream;
         _options = options;
         EndPoint = options.ListenEndPoint;
+        Logger = options.LoggerFactory.CreateLogger<FaultProxy>();
     }
 
     /// <summary>The endpoint clients connect to (127.0.0.1 and the bound port by default).</summary>
@@ -88,6 +90,8 @@ public sealed partial class FaultProxy : IAsyncDisposable
 
     /// <summary>The directions currently half-open (not forwarding).</summary>
     public Direction HalfOpen => (Direction)_halfOpen;
+
+    internal ILogger Logger { get; }
 
     internal int BufferSize => _options.BufferSize;
 
@@ -168,6 +172,7 @@ public sealed partial class FaultProxy : IAsyncDisposable
             snapshot = [.. _connections];
         }
 
+        Log.Cutting(Logger, snapshot.Length, mode);
         var tasks = new Task[snapshot.Length];
         for (var i = 0; i < snapshot.Length; i++)
         {
@@ -192,6 +197,7 @@ public sealed partial class FaultProxy : IAsyncDisposable
             next = current | (int)(direction & Direction.Both);
         }
         while (Interlocked.CompareExchange(ref _halfOpen, next, current) != current);
+        Log.HalfOpenSet(Logger, direction);
     }
 
     /// <summary>Holds every chunk forwarded in <paramref name="direction"/> for <paramref name="latency"/> first.</summary>
@@ -210,6 +216,8 @@ public sealed partial class FaultProxy : IAsyncDisposable
         {
             Interlocked.Exchange(ref _latencyDownstreamTicks, latency.Ticks);
         }
+
+        Log.LatencySet(Logger, direction, latency);
     }
 
     /// <summary>Limits forwarding in <paramref name="direction"/> to <paramref name="bytesPerSecond"/>.</summary>
@@ -227,6 +235,8 @@ public sealed partial class FaultProxy : IAsyncDisposable
         {
             _bandwidthDownstream = bytesPerSecond;
         }
+
+        Log.BandwidthSet(Logger, direction, bytesPerSecond);
     }
 
     /// <summary>
@@ -236,8 +246,11 @@ public sealed partial class FaultProxy : IAsyncDisposable
     public void Heal()
     {
         _halfOpen = 0;
-        SetLatency(Direction.Both, TimeSpan.Zero);
-        SetBandwidth(Direction.Both, 0);
+        Interlocked.Exchange(ref _latencyUpstreamTicks, 0);
+        Interlocked.Exchange(ref _latencyDownstreamTicks, 0);
+        _bandwidthUpstream = 0;
+        _bandwidthDownstream = 0;
+        Log.Healed(Logger);
     }
 
     /// <summary>Stops the proxy: closes the listener and every connection (reset) and awaits every task it started.</summary>
@@ -316,6 +329,7 @@ public sealed partial class FaultProxy : IAsyncDisposable
 
     private async Task StopCoreAsync()
     {
+        Log.Stopping(Logger);
         await _stopping.CancelAsync().ConfigureAwait(false);
         await StopListeningAsync().ConfigureAwait(false);
 

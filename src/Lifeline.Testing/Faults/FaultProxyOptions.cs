@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lifeline.Testing.Faults;
 
@@ -12,6 +14,10 @@ public sealed class FaultProxyOptions
     /// <summary>The clock used for latency and bandwidth delays; a <c>ManualTimeProvider</c> makes them deterministic.</summary>
     /// <value>Default <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Where the proxy logs connections, faults and shutdown (category <c>Lifeline.Testing.Faults.FaultProxy</c>).</summary>
+    /// <value>Default <see cref="NullLoggerFactory.Instance"/> (no logging).</value>
+    public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 
     /// <summary>Size of each pump's read buffer, the largest chunk forwarded at once.</summary>
     /// <value>Default 16384 bytes. Must be between 1 and 1048576.</value>
@@ -29,6 +35,11 @@ public sealed class FaultProxyOptions
         if (TimeProvider is null)
         {
             throw new ArgumentException("TimeProvider must not be null.", nameof(TimeProvider));
+        }
+
+        if (LoggerFactory is null)
+        {
+            throw new ArgumentException("LoggerFactory must not be null.", nameof(LoggerFactory));
         }
 
         if (BufferSize is < 1 or > 1024 * 1024)

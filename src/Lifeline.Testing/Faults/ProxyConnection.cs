@@ -15,6 +15,7 @@ internal sealed class ProxyConnection
     private readonly Socket _client;
     private readonly Socket _upstream;
     private readonly EndPoint _upstreamEndPoint;
+    private readonly EndPoint? _clientEndPoint;
     private readonly CancellationTokenSource _cts = new();
     private bool _aborted;
 
@@ -22,10 +23,14 @@ internal sealed class ProxyConnection
     {
         _proxy = proxy;
         _client = client;
+        _clientEndPoint = client.RemoteEndPoint;
         _upstreamEndPoint = upstream;
 
         // Created here, not in RunAsync, so that Abort can always close it.
-        _upstream = new Socket(upstream.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // A DnsEndPoint has no address family: a dual-mode socket can reach whichever address it resolves to.
+        _upstream = upstream.AddressFamily == AddressFamily.Unspecified
+            ? new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
+            : new Socket(upstream.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         _client.NoDelay = true;
     }
 
@@ -104,12 +109,15 @@ internal sealed class ProxyConnection
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
             {
+                FaultProxy.Log.UpstreamUnreachable(_proxy.Logger, _clientEndPoint, _upstreamEndPoint, ex);
+
                 // Upstream down or connection cut while connecting: the client sees a reset, as from a dead server.
                 Abort(CutMode.Reset);
                 return;
             }
 
             forwarding = true;
+            FaultProxy.Log.Forwarding(_proxy.Logger, _clientEndPoint, _upstreamEndPoint);
             _proxy.OnConnectionForwarding();
             await Task.WhenAll(
                 PumpAsync(_client, _upstream, Direction.Upstream),
@@ -125,6 +133,7 @@ internal sealed class ProxyConnection
                 _cts.Dispose();
             }
             _proxy.OnConnectionEnded(this, forwarding);
+            FaultProxy.Log.ConnectionEnded(_proxy.Logger, _clientEndPoint);
         }
     }
 
@@ -167,6 +176,7 @@ internal sealed class ProxyConnection
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException or IOException)
         {
             // One side failed or the connection was cut: end both sides (a no-op after a cut).
+            FaultProxy.Log.PumpFailed(_proxy.Logger, _clientEndPoint, direction, ex);
             Abort(CutMode.Reset);
         }
     }
