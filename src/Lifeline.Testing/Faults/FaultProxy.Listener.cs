@@ -160,6 +160,10 @@ public sealed partial class FaultProxy
 
                 var connection = new ProxyConnection(this, client, _upstream);
                 _connections.Add(connection);
+                _active = _connections.Count;
+                _total++;
+                _activeWaiters.Publish(_active);
+                _totalWaiters.Publish(_total);
                 connection.Start();
             }
         }

@@ -58,7 +58,9 @@ public sealed partial class FaultProxy : IAsyncDisposable
     /// <summary>The upstream endpoint every connection is forwarded to.</summary>
     public EndPoint Upstream => _upstream;
 
-    /// <summary>Connections currently forwarding (accepted, and connected upstream).</summary>
+    /// <summary>
+    /// Connections currently open: accepted and not yet ended (one whose upstream connect is still in progress counts).
+    /// </summary>
     public int ActiveConnections
     {
         get
@@ -70,7 +72,10 @@ public sealed partial class FaultProxy : IAsyncDisposable
         }
     }
 
-    /// <summary>Connections that have been forwarded since start (refused ones excluded).</summary>
+    /// <summary>
+    /// Connections accepted since start, refused ones excluded. Counted when accepted, so it has grown by the time the
+    /// upstream sees the connection.
+    /// </summary>
     public long TotalConnections
     {
         get
@@ -124,7 +129,7 @@ public sealed partial class FaultProxy : IAsyncDisposable
         return new UriBuilder(scheme, EndPoint.Address.ToString(), EndPoint.Port, path ?? "/").Uri;
     }
 
-    /// <summary>Completes once at least <paramref name="count"/> connections are forwarding at the same time.</summary>
+    /// <summary>Completes once at least <paramref name="count"/> connections are open at the same time (see <see cref="ActiveConnections"/>).</summary>
     /// <param name="count">At least 1.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task that completes when the count is reached.</returns>
@@ -303,27 +308,14 @@ public sealed partial class FaultProxy : IAsyncDisposable
         }
     }
 
-    internal void OnConnectionForwarding()
+    internal void OnConnectionEnded(ProxyConnection connection)
     {
         lock (_gate)
         {
-            _active++;
-            _total++;
-            _activeWaiters.Publish(_active);
-            _totalWaiters.Publish(_total);
-        }
-    }
-
-    internal void OnConnectionEnded(ProxyConnection connection, bool wasForwarding)
-    {
-        lock (_gate)
-        {
+            // Invariant: _active == _connections.Count.
             _connections.Remove(connection);
-            if (wasForwarding)
-            {
-                _active--;
-                _activeWaiters.Publish(_active);
-            }
+            _active = _connections.Count;
+            _activeWaiters.Publish(_active);
         }
     }
 

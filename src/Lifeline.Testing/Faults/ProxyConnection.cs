@@ -100,7 +100,6 @@ internal sealed class ProxyConnection
 
     private async Task RunAsync()
     {
-        var forwarding = false;
         try
         {
             try
@@ -116,9 +115,7 @@ internal sealed class ProxyConnection
                 return;
             }
 
-            forwarding = true;
             FaultProxy.Log.Forwarding(_proxy.Logger, _clientEndPoint, _upstreamEndPoint);
-            _proxy.OnConnectionForwarding();
             await Task.WhenAll(
                 PumpAsync(_client, _upstream, Direction.Upstream),
                 PumpAsync(_upstream, _client, Direction.Downstream)).ConfigureAwait(false);
@@ -132,7 +129,7 @@ internal sealed class ProxyConnection
                 _upstream.Dispose();
                 _cts.Dispose();
             }
-            _proxy.OnConnectionEnded(this, forwarding);
+            _proxy.OnConnectionEnded(this);
             FaultProxy.Log.ConnectionEnded(_proxy.Logger, _clientEndPoint);
         }
     }

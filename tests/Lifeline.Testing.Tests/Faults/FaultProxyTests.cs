@@ -275,7 +275,9 @@ public class FaultProxyTests
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
 
         Assert.Equal(SocketError.ConnectionReset, await client.ConnectAndReceiveErrorAsync(proxy.EndPoint));
-        Assert.Equal(0, proxy.TotalConnections);
+        Assert.Equal(1, proxy.TotalConnections);
+        await Task.WhenAll(proxy.GetTrackedTasks().SkipLast(1)).OrTimeout();
+        Assert.Equal(0, proxy.ActiveConnections);
     }
 
     [Fact]
