@@ -84,6 +84,17 @@ internal sealed class ProxyConnection
         }
     }
 
+    private bool IsAborted
+    {
+        get
+        {
+            lock (_abortGate)
+            {
+                return _aborted;
+            }
+        }
+    }
+
     private static void Close(Socket socket)
     {
         try
@@ -108,9 +119,12 @@ internal sealed class ProxyConnection
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
             {
-                FaultProxy.Log.UpstreamUnreachable(_proxy.Logger, _clientEndPoint, _upstreamEndPoint, ex);
+                // Upstream down (the client sees a reset, as from a dead server) or the connection was cut while connecting.
+                if (!IsAborted)
+                {
+                    FaultProxy.Log.UpstreamUnreachable(_proxy.Logger, _clientEndPoint, _upstreamEndPoint, ex);
+                }
 
-                // Upstream down or connection cut while connecting: the client sees a reset, as from a dead server.
                 Abort(CutMode.Reset);
                 return;
             }
@@ -129,6 +143,7 @@ internal sealed class ProxyConnection
                 _upstream.Dispose();
                 _cts.Dispose();
             }
+
             _proxy.OnConnectionEnded(this);
             FaultProxy.Log.ConnectionEnded(_proxy.Logger, _clientEndPoint);
         }

@@ -37,7 +37,8 @@ public class FaultProxyLoggingAndEndPointTests
             using (client)
             using (server)
             {
-                await proxy.WaitForConnectionsAsync(1).OrTimeout();
+                await client.SendTextAsync("x");
+                Assert.Equal("x", await server.ReadTextAsync(1));
                 proxy.SetHalfOpen(Direction.Upstream);
                 proxy.Heal();
                 await proxy.CutAllAsync(CutMode.Reset).OrTimeout();

@@ -22,6 +22,17 @@ public class ManualTimeProviderTests
     }
 
     [Fact]
+    public void GetLocalNow_UsesTheGivenZone()
+    {
+        var zone = TimeZoneInfo.CreateCustomTimeZone("Plus2", TimeSpan.FromHours(2), "Plus2", "Plus2");
+        var time = new ManualTimeProvider(Start, zone);
+
+        Assert.Same(zone, time.LocalTimeZone);
+        Assert.Equal(TimeSpan.FromHours(2), time.GetLocalNow().Offset);
+        Assert.Equal(Start, time.GetLocalNow());
+    }
+
+    [Fact]
     public void SetUtcNow_Backwards_Throws()
     {
         var time = new ManualTimeProvider(Start);
