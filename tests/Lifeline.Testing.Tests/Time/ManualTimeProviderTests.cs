@@ -334,4 +334,33 @@ public class ManualTimeProviderTests
         Assert.Equal(0, time.ActiveTimerCount);
         timers.ForEach(t => t.Dispose());
     }
+
+    [Fact]
+    public async Task DocsExample_HeartbeatLoopOnAnotherThread_TicksOnAdvance()
+    {
+        var time = new ManualTimeProvider();
+        using var cts = new CancellationTokenSource();
+        var beats = 0;
+        var firstBeat = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var loop = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(15), time);
+            while (await timer.WaitForNextTickAsync(cts.Token))
+            {
+                Interlocked.Increment(ref beats);
+                firstBeat.TrySetResult();
+            }
+        });
+
+        await time.WaitForTimersAsync(1).OrTimeout();
+        Assert.Equal(TimeSpan.FromSeconds(15), time.NextDueIn);
+        Assert.Equal(0, Volatile.Read(ref beats));
+        time.Advance(TimeSpan.FromSeconds(15));
+
+        await firstBeat.Task.OrTimeout();
+        Assert.Equal(1, Volatile.Read(ref beats));
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop.OrTimeout());
+        Assert.Equal(0, time.ActiveTimerCount);
+    }
 }
