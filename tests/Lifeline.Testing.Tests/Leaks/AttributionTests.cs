@@ -63,22 +63,37 @@ public class AttributionTests
     public async Task WorkStartedWithFlowSuppressed_IsNotBlamedOnTheScope()
     {
         using var cts = new CancellationTokenSource();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var scope = LeakVerifier.CreateScope("suppressed", LeakKindsTests.Quick);
         Task loop;
         using (scope.Enter())
         using (ExecutionContext.SuppressFlow())
         {
-            loop = Task.Run(() => LeakKindsTests.DelayLoopAsync(cts.Token));
+            loop = Task.Run(() =>
+            {
+                var running = LeakKindsTests.DelayLoopAsync(cts.Token);
+                started.SetResult();
+                return running;
+            });
         }
 
-        // Not attributable to any scope: only an end-of-run check (VerifyAllAsync) can see it.
-        var report = await scope.VerifyAsync();
-        var all = await LeakVerifier.VerifyAllAsync("everything", LeakKindsTests.Quick);
+        try
+        {
+            // The loop is suspended in its delay before anything is checked.
+            await started.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
-        Assert.False(report.HasLeaks, report.ToString());
-        Assert.Contains(all.Operations, op => op.Top.Name == "LeakKindsTests.DelayLoopAsync" && op.StartedBy is null);
-        await cts.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop);
+            // Not attributable to any scope: only an end-of-run check (VerifyAllAsync) can see it.
+            var report = await scope.VerifyAsync();
+            var all = await LeakVerifier.VerifyAllAsync("everything", LeakKindsTests.Quick);
+
+            Assert.False(report.HasLeaks, report.ToString());
+            Assert.Contains(all.Operations, op => op.Top.Name == "LeakKindsTests.DelayLoopAsync" && op.StartedBy is null);
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop);
+        }
     }
 
     [Fact]
@@ -97,7 +112,7 @@ public class AttributionTests
         Assert.Equal(
             "found 1 unexpected pending operation started by BeginScope_AwaitUsing_ThrowsNamingTheLeakWhenTheBlockEnds: [async] LeakKindsTests.DelayLoopAsync awaiting Task.Delay",
             thrown.Message);
-        Assert.Null(LeakScope.Current?.Name is "BeginScope_AwaitUsing_ThrowsNamingTheLeakWhenTheBlockEnds" ? LeakScope.Current : null);
+        Assert.NotEqual("BeginScope_AwaitUsing_ThrowsNamingTheLeakWhenTheBlockEnds", LeakScope.Current?.Name);
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop!);
     }
