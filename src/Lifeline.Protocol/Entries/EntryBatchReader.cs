@@ -23,8 +23,9 @@ internal static class EntryBatchReader
                 throw new ProtocolException(ErrorCodes.InvalidJson, "trailing data after the array");
             }
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string that is not valid UTF-8.
             throw new ProtocolException($"malformed JSON at entry {list.Count}: {e.Message}", e);
         }
 
@@ -88,7 +89,7 @@ internal static class EntryBatchReader
             {
                 throw e.AtIndex(index);
             }
-            catch (JsonException e)
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
                 throw new ProtocolException(ErrorCodes.InvalidJson, $"entry {index}: malformed JSON: {e.Message}", index);
             }

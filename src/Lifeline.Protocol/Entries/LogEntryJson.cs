@@ -47,7 +47,7 @@ public static class LogEntryJson
 
             return entry;
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             throw new ProtocolException(e.Message, e);
         }

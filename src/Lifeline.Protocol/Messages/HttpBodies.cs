@@ -82,7 +82,7 @@ public static class HttpBodyJson
     {
         using var doc = ParseDocument(json);
         var root = doc.RootElement;
-        return new PublishResult(root.GetProperty("count").GetInt32(), root.GetProperty("firstId").GetInt64(), root.GetProperty("lastId").GetInt64());
+        return Shape(() => new PublishResult(root.GetProperty("count").GetInt32(), root.GetProperty("firstId").GetInt64(), root.GetProperty("lastId").GetInt64()));
     }
 
     /// <summary>Decodes an error body.</summary>
@@ -91,10 +91,10 @@ public static class HttpBodyJson
     {
         using var doc = ParseDocument(json);
         var root = doc.RootElement;
-        return new ErrorBody(
+        return Shape(() => new ErrorBody(
             root.GetProperty("error").GetString() ?? "",
             root.TryGetProperty("message", out var m) ? m.GetString() ?? "" : "",
-            root.TryGetProperty("index", out var i) ? i.GetInt32() : null);
+            root.TryGetProperty("index", out var i) ? i.GetInt32() : null));
     }
 
     /// <summary>Decodes a query page.</summary>
@@ -133,6 +133,18 @@ public static class HttpBodyJson
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
             throw new ProtocolException($"malformed JSON: {e.Message}", e);
+        }
+    }
+
+    private static T Shape<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new ProtocolException($"unexpected JSON shape: {e.Message}", e);
         }
     }
 
