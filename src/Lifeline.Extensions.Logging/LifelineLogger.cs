@@ -27,7 +27,7 @@ internal sealed class LifelineLogger(string category, LifelineLoggerProvider pro
         }
 
         var props = PropertyBag.Rent();
-        string message;
+        string? message = null;
         try
         {
             message = formatter(state, exception) ?? "";
@@ -55,7 +55,7 @@ internal sealed class LifelineLogger(string category, LifelineLoggerProvider pro
             if (exception is not null)
             {
                 props.AddException(exception);
-                if (message.Length == 0)
+                if (message!.Length == 0)
                 {
                     message = exception.Message;
                 }
@@ -69,7 +69,8 @@ internal sealed class LifelineLogger(string category, LifelineLoggerProvider pro
         catch (Exception ex)
         {
             // A throwing formatter or property must not fail the application's log call: ship what went wrong instead.
-            message = $"<formatting the log message threw {ex.GetType().Name}: {ex.Message}>";
+            message ??= $"<formatting the log message threw {ex.GetType().Name}: {ex.Message}>";
+            props = props.Restart(ex);
         }
 
         provider.Shipper.Enqueue(new LogEntry
@@ -77,7 +78,7 @@ internal sealed class LifelineLogger(string category, LifelineLoggerProvider pro
             Timestamp = provider.TimeProvider.GetUtcNow(),
             Level = (Lifeline.Protocol.LogLevel)logLevel,
             Source = category,
-            Message = message,
+            Message = message ?? "",
             Properties = props.Build(),
         });
     }

@@ -41,7 +41,7 @@ public sealed class LifelineSink : ILogEventSink, IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(logEvent);
         var props = PropertyBag.Rent();
         var source = "";
-        string message;
+        string? message = null;
         try
         {
             message = logEvent.RenderMessage(CultureInfo.InvariantCulture);
@@ -61,7 +61,7 @@ public sealed class LifelineSink : ILogEventSink, IDisposable, IAsyncDisposable
             if (logEvent.Exception is { } exception)
             {
                 props.AddException(exception);
-                if (message.Length == 0)
+                if (message!.Length == 0)
                 {
                     message = exception.Message;
                 }
@@ -70,7 +70,8 @@ public sealed class LifelineSink : ILogEventSink, IDisposable, IAsyncDisposable
         catch (Exception ex)
         {
             // A throwing property must not fail the application's log call: ship what went wrong instead.
-            message = $"<rendering the event threw {ex.GetType().Name}: {ex.Message}>";
+            message ??= $"<rendering the event threw {ex.GetType().Name}: {ex.Message}>";
+            props = props.Restart(ex);
         }
 
         _shipper.Enqueue(new LogEntry
@@ -78,7 +79,7 @@ public sealed class LifelineSink : ILogEventSink, IDisposable, IAsyncDisposable
             Timestamp = logEvent.Timestamp.ToUniversalTime(),
             Level = Map(logEvent.Level),
             Source = source,
-            Message = message,
+            Message = message ?? "",
             Properties = props.Build(),
         });
     }

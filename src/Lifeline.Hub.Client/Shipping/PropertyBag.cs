@@ -96,6 +96,21 @@ internal sealed class PropertyBag
         }
     }
 
+    /// <summary>
+    /// Throws away what was written (after a value threw half-way through) and returns a fresh bag holding only
+    /// <c>loggingError</c>: the text of <paramref name="error"/>.
+    /// </summary>
+    public PropertyBag Restart(Exception error)
+    {
+        _writer.Reset();
+        _buffer.ResetWrittenCount();
+        _names.Clear();
+        _scopes.Clear();
+        _writer.WriteStartObject();
+        Add("loggingError", error.ToString());
+        return this;
+    }
+
     /// <summary>Ends the object and returns it, or <see langword="null"/> when nothing was added; the bag goes back to this thread.</summary>
     public JsonElement? Build()
     {
