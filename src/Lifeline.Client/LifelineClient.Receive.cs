@@ -1,0 +1,149 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Threading.Channels;
+using Lifeline.Client.Internal;
+
+namespace Lifeline.Client;
+
+// The receive loop: the hot path. One pooled buffer per connection (grown by doubling up to MaxMessageBytes), one
+// exact-size copy per message, no per-message task unless the inbox or the handlers apply backpressure.
+public sealed partial class LifelineClient
+{
+    private const int InitialReceiveBufferBytes = 16 * 1024;
+
+    private async Task ReceiveLoopAsync(Connection conn)
+    {
+        var socket = conn.Socket;
+        var max = _options.MaxMessageBytes;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialReceiveBufferBytes, max));
+        var count = 0;
+        DisconnectInfo end;
+        try
+        {
+            while (true)
+            {
+                if (count == buffer.Length)
+                {
+                    if (count >= max)
+                    {
+                        end = new DisconnectInfo(DisconnectReason.Error, Exception: new MessageTooLargeException(max));
+                        ReportError(ErrorCategory.Receive, end.Exception!);
+                        break;
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, max));
+                    buffer.AsSpan(0, count).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                // No token: cancelling a WebSocket read aborts the socket; teardown aborts it explicitly instead.
+                var result = await socket.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, max) - count), CancellationToken.None).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    end = new DisconnectInfo(DisconnectReason.ByServer, socket.CloseStatus, socket.CloseStatusDescription);
+                    break;
+                }
+
+                count += result.Count;
+                if (!result.EndOfMessage)
+                {
+                    continue;
+                }
+
+                conn.LastReceivedTimestamp = _time.GetTimestamp();
+                var message = new ReceivedMessage(buffer.AsSpan(0, count).ToArray(), result.MessageType, conn.Epoch);
+                _metrics.Received(count);
+                count = 0;
+                if (!await DeliverAsync(conn, message).ConfigureAwait(false))
+                {
+                    end = new DisconnectInfo(DisconnectReason.Lost);
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            end = Classify(conn, ex);
+            if (!conn.Cts.IsCancellationRequested)
+            {
+                Log.ReceiveFailed(_logger, _name, conn.Epoch, ex);
+                ReportError(ErrorCategory.Receive, ex);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        // Always reported, even when another loop saw the end first: the supervisor keeps the first and drops the rest.
+        EndConnection(conn, end);
+    }
+
+    /// <summary>Queues a message for ReadAllAsync and the MessageReceived handlers; false if the connection ended while waiting for room.</summary>
+    private ValueTask<bool> DeliverAsync(Connection conn, ReceivedMessage message)
+    {
+        if ((_inbox is null || _inbox.Writer.TryWrite(message)) && MessageReceived is null)
+        {
+            return ValueTask.FromResult(true);
+        }
+
+        return DeliverSlowAsync(conn, message);
+    }
+
+    private async ValueTask<bool> DeliverSlowAsync(Connection conn, ReceivedMessage message)
+    {
+        var token = conn.Cts.Token;
+        try
+        {
+            if (_inbox is not null && !_inbox.Writer.TryWrite(message))
+            {
+                await _inbox.Writer.WriteAsync(message, token).ConfigureAwait(false);
+            }
+
+            if (MessageReceived is not null)
+            {
+                await _messageSlots.WaitAsync(token).ConfigureAwait(false);
+                Post(new MessageReceivedEventArgs(message));
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            // The client is stopping (it keeps reading until the server's close arrives, dropping what nobody reads any
+            // more), or the connection ended and another loop has reported why.
+            return _stopCts.IsCancellationRequested;
+        }
+        catch (ChannelClosedException)
+        {
+            return _stopCts.IsCancellationRequested;
+        }
+    }
+
+    private DisconnectInfo Classify(Connection conn, Exception ex)
+    {
+        // The runtime's keep-alive aborts the socket when no pong arrives within KeepAliveTimeout.
+        if (_options.KeepAliveTimeout != Timeout.InfiniteTimeSpan && _options.KeepAliveInterval > TimeSpan.Zero && IsKeepAliveTimeout(ex))
+        {
+            return new DisconnectInfo(DisconnectReason.HeartbeatTimeout, Exception: ex);
+        }
+
+        return conn.Socket.CloseStatus is { } status
+            ? new DisconnectInfo(DisconnectReason.ByServer, status, conn.Socket.CloseStatusDescription, ex)
+            : new DisconnectInfo(DisconnectReason.Lost, Exception: ex);
+    }
+
+    private static bool IsKeepAliveTimeout(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is TimeoutException || e.Message.Contains("keep-alive", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("keepalive", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
