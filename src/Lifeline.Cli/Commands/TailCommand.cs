@@ -1,0 +1,114 @@
+using System.CommandLine;
+using System.Globalization;
+using Lifeline.Cli.Hub;
+
+namespace Lifeline.Cli.Commands;
+
+/// <summary><c>lifeline tail</c>: entries matching a filter, from a position, optionally followed live across reconnects.</summary>
+internal static class TailCommand
+{
+    public static Command Create(CommandContext context)
+    {
+        var level = new Option<string?>("--level", "-l") { Description = $"Minimum level: {string.Join(", ", Levels.Names)}", HelpName = "level" };
+        level.Validators.Add(Levels.Validate);
+        var source = new Option<string[]>("--source", "-s") { Description = "Only these sources (repeat for several)", HelpName = "name", AllowMultipleArgumentsPerToken = false };
+        var contains = new Option<string?>("--contains", "-c") { Description = "Only messages containing this text (case-insensitive)", HelpName = "text" };
+        var since = new Option<string?>("--since") { Description = "Start after this entry id, or at a time: an RFC 3339 timestamp or an age such as 30s, 10m, 2h, 1d", HelpName = "id|time" };
+        var lines = new Option<int>("--lines", "-n") { Description = "Without --since: start this many ids back", DefaultValueFactory = _ => 10, HelpName = "count" }.InRange(0, 1_000_000);
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep streaming new entries until Ctrl+C; reconnect and resume if the connection drops" };
+        var json = new Option<bool>("--json") { Description = "One JSON entry per line, exactly as the hub sent it" };
+
+        var command = new Command("tail", "Print log entries from the hub. Connection state goes to standard error.")
+        {
+            level, source, contains, since, lines, follow, json,
+        }.WithExamples("lifeline tail --level warning --source api --follow", "lifeline tail --since 10m --contains timeout --json | jq .message", "lifeline tail --since 1042 -f");
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var endpoint = context.ResolveEndpoint(result);
+            var (afterId, fromTime) = ParseSince(result.GetValue(since), context.Environment.Time);
+            var options = new LogStreamOptions
+            {
+                Filter = new StreamFilter(Levels.Canonical(result.GetValue(level)), result.GetValue(source) ?? [], result.GetValue(contains)),
+                After = fromTime is null ? afterId : 0,
+                Backlog = result.GetValue(lines),
+                Follow = result.GetValue(follow),
+                Time = context.Environment.Time,
+            };
+            var writer = new EntryWriter(context.Environment, result.GetValue(json));
+            return await RunAsync(new LogStreamSubscriber(endpoint, options), writer, fromTime, context.Environment.Error, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(LogStreamSubscriber subscriber, EntryWriter writer, DateTimeOffset? fromTime, TextWriter status, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var item in subscriber.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                switch (item)
+                {
+                    case StreamEvent.Entry { Value: var entry } when fromTime is null || entry.Ts >= fromTime:
+                        await writer.WriteAsync(entry).ConfigureAwait(false);
+                        break;
+                    case StreamEvent.Connected connected:
+                        await status.WriteLineAsync(connected.Resumed
+                            ? $"lifeline: reconnected, resuming after id {connected.After}"
+                            : $"lifeline: connected (hub at id {connected.LastId})").ConfigureAwait(false);
+                        break;
+                    case StreamEvent.Disconnected lost:
+                        await writer.FlushAsync().ConfigureAwait(false);
+                        await status.WriteLineAsync($"lifeline: disconnected: {lost.Reason}; reconnecting in {lost.Delay.TotalSeconds:0.0} s (attempt {lost.Attempt})").ConfigureAwait(false);
+                        break;
+                    case StreamEvent.Gap gap:
+                        await status.WriteLineAsync($"lifeline: gap: entries {gap.FromId}-{gap.ToId} are lost ({gap.Reason})").ConfigureAwait(false);
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C ends a follow: a normal exit.
+        }
+
+        await writer.FlushAsync().ConfigureAwait(false);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>An integer is an id (entries after it); anything else is a time, absolute or an age.</summary>
+    internal static (long? AfterId, DateTimeOffset? FromTime) ParseSince(string? value, TimeProvider time)
+    {
+        if (value is null)
+        {
+            return (null, null);
+        }
+
+        if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            return (id, null);
+        }
+
+        if (value.Length >= 2 && double.TryParse(value[..^1], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount))
+        {
+            TimeSpan? age = value[^1] switch
+            {
+                's' => TimeSpan.FromSeconds(amount),
+                'm' => TimeSpan.FromMinutes(amount),
+                'h' => TimeSpan.FromHours(amount),
+                'd' => TimeSpan.FromDays(amount),
+                _ => null,
+            };
+            if (age is { } span)
+            {
+                return (null, time.GetUtcNow() - span);
+            }
+        }
+
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+        {
+            return (null, at);
+        }
+
+        throw new CliException($"invalid --since '{value}': expected an entry id (1042), an age (30s, 10m, 2h, 1d) or a time (2026-12-01T21:50:00Z)", ExitCodes.Usage);
+    }
+}

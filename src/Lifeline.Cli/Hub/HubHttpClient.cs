@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Lifeline.Cli.Hub;
+
+/// <summary>
+/// The hub's HTTP endpoints (docs/protocol.md): publish, stats. Owns its <see cref="HttpClient"/>; dispose it so the
+/// connection pool's cleanup timer ends with the command. Thread-safe for concurrent requests.
+/// </summary>
+internal sealed class HubHttpClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public HubHttpClient(HubEndpoint endpoint, TimeSpan? timeout = null)
+    {
+        Endpoint = endpoint;
+        _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) })
+        {
+            BaseAddress = endpoint.BaseUri,
+            Timeout = timeout ?? TimeSpan.FromSeconds(100),
+        };
+        if (endpoint.Key is not null)
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", endpoint.Key);
+        }
+    }
+
+    public HubEndpoint Endpoint { get; }
+
+    /// <summary><c>GET /v1/stats</c> as a JSON document (its fields only grow, so it is rendered generically).</summary>
+    public async Task<JsonDocument> GetStatsAsync(CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(new Uri("v1/stats", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, "read", cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (body.ConfigureAwait(false))
+        {
+            return await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// <c>POST /v1/logs</c> with an NDJSON body. <paramref name="idempotencyKey"/> makes a retry of the same batch safe:
+    /// the hub stores it once and replays its first answer.
+    /// </summary>
+    public async Task<PublishAck> PublishAsync(ReadOnlyMemory<byte> ndjson, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("v1/logs", UriKind.Relative))
+        {
+            Content = new ReadOnlyMemoryContent(ndjson),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
+        request.Headers.Add("Idempotency-Key", idempotencyKey);
+        using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, "write", cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadFromJsonAsync(CliJsonContext.Default.PublishAck, cancellationToken).ConfigureAwait(false);
+        return body ?? throw new CliException("the hub answered a publish with an empty body");
+    }
+
+    /// <summary>Maps an error status to a <see cref="HubRequestException"/> carrying the hub's error code and message.</summary>
+    private async Task EnsureSuccessAsync(HttpResponseMessage response, string scope, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        HubError? error = null;
+        try
+        {
+            error = await response.Content.ReadFromJsonAsync(CliJsonContext.Default.HubError, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            // Not a hub error body (a proxy's page, say): the status alone is reported.
+        }
+        catch (NotSupportedException)
+        {
+            // No JSON content type: same.
+        }
+
+        throw HubRequestException.From(response.StatusCode, error, Endpoint, scope);
+    }
+
+    public void Dispose() => _http.Dispose();
+}
+
+/// <summary>A hub answer with an error status; transient ones (5xx, 408, 429) may be retried.</summary>
+internal sealed class HubRequestException : CliException
+{
+    private HubRequestException(string message, int exitCode, HttpStatusCode status, HubError? error)
+        : base(message, exitCode)
+    {
+        Status = status;
+        Error = error;
+    }
+
+    public HttpStatusCode Status { get; }
+
+    public HubError? Error { get; }
+
+    public bool IsTransient => (int)Status >= 500 || Status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
+
+    public static HubRequestException From(HttpStatusCode status, HubError? error, HubEndpoint endpoint, string scope)
+    {
+        var code = (int)status;
+        var detail = error?.Message is { Length: > 0 } text ? $": {text}" : string.Empty;
+        return status switch
+        {
+            HttpStatusCode.Unauthorized => new($"the hub at {endpoint} refused the key ({code} unauthorized){detail}; pass a valid key with --key or {GlobalOptions.KeyVariable}", ExitCodes.Unauthorized, status, error),
+            HttpStatusCode.Forbidden => new($"the key lacks the '{scope}' scope on the hub at {endpoint} ({code} forbidden){detail}", ExitCodes.Unauthorized, status, error),
+            _ => new($"the hub at {endpoint} answered {code} {error?.Error ?? status.ToString()}{detail}", ExitCodes.Failure, status, error),
+        };
+    }
+}

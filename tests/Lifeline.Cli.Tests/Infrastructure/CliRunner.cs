@@ -1,0 +1,127 @@
+using Lifeline.Cli;
+using Lifeline.Testing.Tasks;
+
+namespace Lifeline.Cli.Tests;
+
+/// <summary>The outcome of one in-process command line.</summary>
+internal sealed record CliResult(int ExitCode, string Out, string Error)
+{
+    public string[] ErrorLines => Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Error}";
+}
+
+/// <summary>Runs the real command entry point in-process with captured streams and a chosen environment.</summary>
+internal sealed class CliRunner
+{
+    public Dictionary<string, string> Variables { get; } = [];
+
+    public string Input { get; set; } = string.Empty;
+
+    public TextReader? InputReader { get; set; }
+
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
+    public SyncWriter Out { get; } = new();
+
+    public SyncWriter Error { get; } = new();
+
+    public Action<string>? Listening { get; set; }
+
+    public Task<CliResult> RunAsync(params string[] args) => RunAsync(CancellationToken.None, args);
+
+    public async Task<CliResult> RunAsync(CancellationToken cancellationToken, params string[] args)
+    {
+        var environment = new CliEnvironment
+        {
+            Out = Out,
+            Error = Error,
+            In = InputReader ?? new StringReader(Input),
+            GetVariable = name => Variables.GetValueOrDefault(name),
+            Time = Time,
+            Listening = Listening,
+        };
+        var exitCode = await CliApp.RunAsync(args, environment, cancellationToken).OrTimeout(TimeSpan.FromSeconds(60));
+        return new CliResult(exitCode, Out.ToString(), Error.ToString());
+    }
+
+    public static Task<CliResult> RunOnceAsync(params string[] args) => new CliRunner().RunAsync(args);
+}
+
+/// <summary>A StringWriter safe to write from one thread while a test reads it from another, with a wait for text.</summary>
+internal sealed class SyncWriter : StringWriter
+{
+    private readonly Lock _lock = new();
+    private readonly List<(string Text, TaskCompletionSource Seen)> _waiters = [];
+
+    public override void Write(char value)
+    {
+        lock (_lock)
+        {
+            base.Write(value);
+            Check();
+        }
+    }
+
+    public override void Write(string? value)
+    {
+        lock (_lock)
+        {
+            base.Write(value);
+            Check();
+        }
+    }
+
+    public override void Write(char[] buffer, int index, int count)
+    {
+        lock (_lock)
+        {
+            base.Write(buffer, index, count);
+            Check();
+        }
+    }
+
+    public override string ToString()
+    {
+        lock (_lock)
+        {
+            return base.ToString();
+        }
+    }
+
+    /// <summary>Completes once the written text contains <paramref name="text"/>.</summary>
+    public Task WaitForAsync(string text)
+    {
+        lock (_lock)
+        {
+            if (base.ToString().Contains(text, StringComparison.Ordinal))
+            {
+                return Task.CompletedTask;
+            }
+
+            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((text, seen));
+            return seen.Task;
+        }
+    }
+
+    private void Check()
+    {
+        if (_waiters.Count == 0)
+        {
+            return;
+        }
+
+        var all = base.ToString();
+        _waiters.RemoveAll(w =>
+        {
+            if (!all.Contains(w.Text, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            w.Seen.TrySetResult();
+            return true;
+        });
+    }
+}

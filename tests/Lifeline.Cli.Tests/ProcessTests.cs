@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using Lifeline.Testing.Tasks;
+
+namespace Lifeline.Cli.Tests;
+
+/// <summary>The built <c>lifeline</c> program as a real process: exit codes and streams as a shell sees them.</summary>
+public class ProcessTests
+{
+    private static async Task<CliResult> RunProcessAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "lifeline.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment.Remove("LIFELINE_URL");
+        start.Environment.Remove("LIFELINE_KEY");
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().OrTimeout(TimeSpan.FromSeconds(60));
+        return new CliResult(process.ExitCode, await output.OrTimeout(), await error.OrTimeout());
+    }
+
+    [Fact]
+    public async Task Help_AsAProcess_ExitsZeroWithExamples()
+    {
+        var result = await RunProcessAsync("tail", "--help");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("lifeline tail --level warning", result.Out);
+    }
+
+    [Fact]
+    public async Task ConnectionRefused_AsAProcess_OneLineNoStackTrace()
+    {
+        var url = Ports.RefusingUrl();
+
+        var result = await RunProcessAsync("stats", "--url", url);
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Equal($"lifeline: cannot reach the hub at {url}: connection refused (is it running? start one with 'lifeline serve' or 'lifeline demo')", Assert.Single(result.ErrorLines));
+        Assert.Equal(string.Empty, result.Out);
+    }
+}
