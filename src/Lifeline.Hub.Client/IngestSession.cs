@@ -69,15 +69,29 @@ internal sealed class IngestSession : IAsyncDisposable
     {
         Pending pending;
         LifelineClient client;
+        LifelineClient? retired = null;
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
+            if (_client is { State: ClientState.Faulted })
+            {
+                // The last connection ended in a way the client does not retry (e.g. 401/4401: unknown key). A new
+                // publish is a new attempt, so a key that becomes valid later is picked up.
+                retired = _client;
+                _client = null;
+            }
+
             var number = ++_nextRef;
             var reference = _refPrefix + number.ToString(System.Globalization.CultureInfo.InvariantCulture);
             pending = new Pending(number, reference, Frame(reference, entries.Span));
             _pending.Add(number, pending);
             _byRef.Add(reference, pending);
             client = _client ??= StartClient();
+        }
+
+        if (retired is not null)
+        {
+            await retired.DisposeAsync().ConfigureAwait(false);
         }
 
         try

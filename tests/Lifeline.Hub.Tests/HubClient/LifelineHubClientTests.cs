@@ -121,6 +121,52 @@ public class LifelineHubClientTests
     }
 
     [Fact]
+    public async Task Publish_UnknownKey_FailsWithHubConnectionException_ThenSucceedsOnceTheKeyIsValid()
+    {
+        var dir = Directory.CreateTempSubdirectory("lifeline-keys-");
+        try
+        {
+            var keys = Path.Combine(dir.FullName, "keys.json");
+            await File.WriteAllTextAsync(keys, """{"keys":[{"id":"admin","key":"admin-secret","scopes":["admin"]}]}""");
+            var time = new Lifeline.Testing.Time.ManualTimeProvider();
+            await using var hub = await HubHost.StartAsync(o =>
+            {
+                o.RequireAuthentication = true;
+                o.KeysFile = keys;
+                o.TimeProvider = time;
+            });
+            var options = Options(hub.BaseUri);
+            options.ApiKey = "late-secret";
+            await using var client = new LifelineHubClient(options);
+
+            var ex = await Assert.ThrowsAsync<HubConnectionException>(() => client.PublishAsync(Entries(1, 1), CancellationToken.None).OrTimeout(Timeout));
+            Assert.Contains("401", ex.ToString(), StringComparison.Ordinal);
+
+            // The key appears; the hub reloads its keys file on its (manual) clock. Each further publish is a new attempt.
+            await File.WriteAllTextAsync(keys, """{"keys":[{"id":"admin","key":"admin-secret","scopes":["admin"]},{"id":"late","key":"late-secret","scopes":["write"]}]}""");
+            PublishAck? ack = null;
+            for (var attempt = 0; attempt < 100 && ack is null; attempt++)
+            {
+                time.Advance(TimeSpan.FromSeconds(2));
+                try
+                {
+                    ack = await client.PublishAsync(Entries(2, 1), CancellationToken.None).OrTimeout(Timeout);
+                }
+                catch (HubConnectionException)
+                {
+                    // The reload has not run yet: try again after the next reload tick.
+                }
+            }
+
+            Assert.Equal(new PublishAck(1, 1, 1), ack);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Subscribe_HubShutsDown_ClosesWith1001_ClientHonoursIt_AndDoesNotThrow()
     {
         var hub = await HubHost.StartAsync(o => o.ReconnectJitter = (TimeSpan.FromMilliseconds(10), TimeSpan.FromMilliseconds(20)));
