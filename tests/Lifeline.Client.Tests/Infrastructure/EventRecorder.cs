@@ -46,6 +46,11 @@ internal sealed class EventRecorder
         where T : EventArgs =>
         (T)await _byType[typeof(T)].Reader.ReadAsync().AsTask().OrTimeout(timeout ?? TimeSpan.FromSeconds(30));
 
+    /// <summary>The next event of a kind, with no hang guard: for racing against another wait (cancel it after).</summary>
+    public async Task<T> NextOrCancelAsync<T>(CancellationToken cancellationToken)
+        where T : EventArgs =>
+        (T)await _byType[typeof(T)].Reader.ReadAsync(cancellationToken);
+
     public Task<ConnectedEventArgs> ConnectedAsync() => NextAsync<ConnectedEventArgs>();
 
     public Task<DisconnectedEventArgs> DisconnectedAsync() => NextAsync<DisconnectedEventArgs>();

@@ -1,0 +1,257 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Lifeline.Hub.Auth;
+
+/// <summary>
+/// The keys the hub accepts (docs/hub.md, "Keys"): from the keys file, reloaded every
+/// <see cref="HubOptions.KeysReloadInterval"/> when its text changes, and from the environment variable.
+/// A key missing from a reload, marked revoked, expired, or revoked by <c>POST /v1/keys/revoke</c> is revoked:
+/// its <see cref="ApiKey.Revoked"/> fires and the connections authenticated by it close with 4401.
+/// Keys are looked up by SHA-256 of the secret. Thread-safe: the key map is replaced whole.
+/// </summary>
+internal sealed partial class ApiKeyStore : IAsyncDisposable
+{
+    private readonly HubOptions _options;
+    private readonly ILogger<ApiKeyStore> _logger;
+    private readonly Lock _lock = new();
+    private readonly HashSet<string> _revokedIds = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private Dictionary<string, ApiKey> _byHash = new(StringComparer.Ordinal);
+    private string? _fileText;
+    private Task _reloadLoop = Task.CompletedTask;
+    private bool _disposed;
+
+    public ApiKeyStore(IOptions<HubOptions> options, ILogger<ApiKeyStore> logger)
+    {
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    public int Count => Volatile.Read(ref _byHash).Count;
+
+    public void Start()
+    {
+        Reload();
+        if (_options.KeysFile is not null)
+        {
+            _reloadLoop = ReloadLoopAsync(_stop.Token);
+        }
+    }
+
+    /// <summary>Finds an unrevoked, unexpired key by its secret.</summary>
+    public ApiKey? Find(string secret)
+    {
+        var hash = Hash(secret);
+        if (!Volatile.Read(ref _byHash).TryGetValue(hash, out var key) || key.IsRevoked)
+        {
+            return null;
+        }
+
+        if (key.Expires is { } expires && expires <= _options.TimeProvider.GetUtcNow())
+        {
+            key.Revoke();
+            return null;
+        }
+
+        return key;
+    }
+
+    /// <summary>Revokes the key with <paramref name="id"/> until the hub restarts; <see langword="false"/> when no such key exists.</summary>
+    public bool Revoke(string id)
+    {
+        ApiKey? key;
+        lock (_lock)
+        {
+            _revokedIds.Add(id);
+            key = _byHash.Values.FirstOrDefault(k => k.Id == id);
+        }
+
+        if (key is null)
+        {
+            return false;
+        }
+
+        LogRevoked(_logger, id);
+        key.Revoke();
+        return true;
+    }
+
+    /// <summary>Stops the reload loop and awaits it. Idempotent.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _reloadLoop.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    /// <summary>Loads the file and the environment; revokes keys that disappeared or are marked revoked.</summary>
+    internal void Reload()
+    {
+        var loaded = new List<(string Id, string Secret, HubScopes Scopes, DateTimeOffset? Expires, bool Revoked)>();
+        if (_options.KeysEnvironmentVariable is { } variable && Environment.GetEnvironmentVariable(variable) is { Length: > 0 } env)
+        {
+            loaded.AddRange(ParseEnvironment(env));
+        }
+
+        if (_options.KeysFile is { } path)
+        {
+            try
+            {
+                _fileText = File.ReadAllText(path);
+                loaded.AddRange(ParseFile(_fileText));
+            }
+            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or FormatException or InvalidOperationException or KeyNotFoundException)
+            {
+                // A half-written or invalid file keeps the keys that were loaded before.
+                LogKeysFileInvalid(_logger, e, path);
+                if (_byHash.Count > 0)
+                {
+                    return;
+                }
+            }
+        }
+
+        var now = _options.TimeProvider.GetUtcNow();
+        List<ApiKey> revoke = [];
+        lock (_lock)
+        {
+            var next = new Dictionary<string, ApiKey>(StringComparer.Ordinal);
+            foreach (var k in loaded)
+            {
+                var hash = Hash(k.Secret);
+                if (k.Revoked || _revokedIds.Contains(k.Id) || (k.Expires is { } exp && exp <= now))
+                {
+                    continue;
+                }
+
+                next[hash] = _byHash.TryGetValue(hash, out var old) && old.Scopes == k.Scopes && old.Id == k.Id && old.Expires == k.Expires
+                    ? old
+                    : new ApiKey(k.Id, k.Scopes, k.Expires);
+            }
+
+            revoke.AddRange(_byHash.Where(kv => !next.TryGetValue(kv.Key, out var n) || n != kv.Value).Select(kv => kv.Value));
+            Volatile.Write(ref _byHash, next);
+        }
+
+        foreach (var key in revoke)
+        {
+            LogRevoked(_logger, key.Id);
+            key.Revoke();
+        }
+
+        LogLoaded(_logger, _byHash.Count);
+    }
+
+    private async Task ReloadLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.KeysReloadInterval, _options.TimeProvider);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                string? text = null;
+                try
+                {
+                    text = await File.ReadAllTextAsync(_options.KeysFile!, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Missing for a moment (replaced by rename): try again next tick.
+                }
+
+                if (text is not null && text != _fileText)
+                {
+                    Reload();
+                }
+
+                var now = _options.TimeProvider.GetUtcNow();
+                foreach (var key in Volatile.Read(ref _byHash).Values)
+                {
+                    if (key.Expires is { } exp && exp <= now && !key.IsRevoked)
+                    {
+                        key.Revoke();
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    internal static IEnumerable<(string, string, HubScopes, DateTimeOffset?, bool)> ParseFile(string text)
+    {
+        using var doc = JsonDocument.Parse(text);
+        var i = 0;
+        foreach (var k in doc.RootElement.GetProperty("keys").EnumerateArray())
+        {
+            i++;
+            var secret = k.GetProperty("key").GetString() ?? throw new FormatException("key is required");
+            var id = k.TryGetProperty("id", out var idProp) ? idProp.GetString() ?? $"key-{i}" : $"key-{i}";
+            var scopes = HubScopes.None;
+            foreach (var s in k.GetProperty("scopes").EnumerateArray())
+            {
+                scopes |= ParseScope(s.GetString());
+            }
+
+            DateTimeOffset? expires = k.TryGetProperty("expires", out var e) && e.ValueKind == JsonValueKind.String ? e.GetDateTimeOffset() : null;
+            var revoked = k.TryGetProperty("revoked", out var r) && r.ValueKind == JsonValueKind.True;
+            yield return (id, secret, scopes, expires, revoked);
+        }
+    }
+
+    internal static IEnumerable<(string, string, HubScopes, DateTimeOffset?, bool)> ParseEnvironment(string text)
+    {
+        var i = 0;
+        foreach (var part in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            i++;
+            var eq = part.LastIndexOf('=');
+            if (eq <= 0)
+            {
+                continue;
+            }
+
+            var scopes = HubScopes.None;
+            foreach (var s in part[(eq + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                scopes |= ParseScope(s);
+            }
+
+            yield return ($"env-{i}", part[..eq], scopes, null, false);
+        }
+    }
+
+    private static HubScopes ParseScope(string? s) => s switch
+    {
+        "read" => HubScopes.Read,
+        "write" => HubScopes.Write,
+        "admin" => HubScopes.Admin,
+        _ => throw new FormatException($"unknown scope '{s}' (expected read, write or admin)"),
+    };
+
+    private static string Hash(string secret) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+
+    [LoggerMessage(EventId = 50, Level = LogLevel.Information, Message = "Loaded {Count} API keys")]
+    private static partial void LogLoaded(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 51, Level = LogLevel.Warning, Message = "API key {Id} revoked: its connections close with 4401")]
+    private static partial void LogRevoked(ILogger logger, string id);
+
+    [LoggerMessage(EventId = 52, Level = LogLevel.Error, Message = "Keys file {Path} is invalid; keeping the keys loaded before")]
+    private static partial void LogKeysFileInvalid(ILogger logger, Exception exception, string path);
+}

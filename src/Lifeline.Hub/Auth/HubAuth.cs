@@ -1,0 +1,99 @@
+using System.Net;
+using Lifeline.Hub.Hosting;
+using Lifeline.Protocol;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Lifeline.Hub.Auth;
+
+/// <summary>
+/// Authenticates a request (docs/protocol.md, "Authentication"): bearer header, then <c>access_token</c>, then the
+/// <c>lifeline.key.&lt;key&gt;</c> subprotocol. On failure it writes the documented status and body.
+/// With authentication off it serves loopback connections only.
+/// </summary>
+internal sealed partial class HubAuth(ApiKeyStore keys, HubOptions options, ILogger<HubAuth> logger)
+{
+    public const string SubProtocol = "lifeline.v1";
+    private const string KeyProtocolPrefix = "lifeline.key.";
+
+    /// <summary>Returns whether the request may go on; the key is <see langword="null"/> with auth off.</summary>
+    public async Task<(bool Ok, ApiKey? Key)> AuthorizeAsync(HttpContext context, HubScopes scope)
+    {
+        if (!options.RequireAuthentication)
+        {
+            if (IsLoopback(context.Connection.LocalIpAddress) && IsLoopback(context.Connection.RemoteIpAddress))
+            {
+                return (true, null);
+            }
+
+            LogNotLoopback(logger, context.Connection.RemoteIpAddress);
+            await HttpResults.ErrorAsync(context, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, "this hub runs without authentication and serves loopback connections only").ConfigureAwait(false);
+            return (false, null);
+        }
+
+        var secret = FindSecret(context.Request);
+        if (secret is null)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await HttpResults.ErrorAsync(context, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, "an API key is required").ConfigureAwait(false);
+            return (false, null);
+        }
+
+        var key = keys.Find(secret);
+        if (key is null)
+        {
+            LogUnknownKey(logger, context.Request.Path);
+            context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+            await HttpResults.ErrorAsync(context, StatusCodes.Status401Unauthorized, ErrorCodes.Unauthorized, "unknown, revoked or expired key").ConfigureAwait(false);
+            return (false, null);
+        }
+
+        if (!key.Allows(scope))
+        {
+            LogForbidden(logger, key.Id, scope);
+            await HttpResults.ErrorAsync(context, StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, $"the key lacks the '{scope.ToString().ToLowerInvariant()}' scope").ConfigureAwait(false);
+            return (false, null);
+        }
+
+        return (true, key);
+    }
+
+    /// <summary>The subprotocol to select: <c>lifeline.v1</c> when the client offered it.</summary>
+    public static string? SelectSubProtocol(HttpContext context) =>
+        context.WebSockets.WebSocketRequestedProtocols.Contains(SubProtocol) ? SubProtocol : null;
+
+    private static string? FindSecret(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return header[7..].Trim();
+        }
+
+        if (request.Query.TryGetValue("access_token", out var token) && !string.IsNullOrEmpty(token))
+        {
+            return token.ToString();
+        }
+
+        foreach (var p in request.HttpContext.WebSockets.WebSocketRequestedProtocols)
+        {
+            if (p.StartsWith(KeyProtocolPrefix, StringComparison.Ordinal))
+            {
+                return p[KeyProtocolPrefix.Length..];
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsLoopback(IPAddress? address) => address is not null && IPAddress.IsLoopback(address);
+
+    [LoggerMessage(EventId = 60, Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Refused {Remote}: the hub runs without authentication and serves loopback only")]
+    private static partial void LogNotLoopback(ILogger logger, IPAddress? remote);
+
+    [LoggerMessage(EventId = 61, Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Unknown, revoked or expired key on {Path}")]
+    private static partial void LogUnknownKey(ILogger logger, PathString path);
+
+    [LoggerMessage(EventId = 62, Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Key {Id} lacks scope {Scope}")]
+    private static partial void LogForbidden(ILogger logger, string id, HubScopes scope);
+}

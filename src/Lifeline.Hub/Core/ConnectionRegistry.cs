@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using Lifeline.Protocol;
+
+namespace Lifeline.Hub.Core;
+
+/// <summary>Every open hub WebSocket and the task that runs it, so shutdown can close and await them all. Thread-safe.</summary>
+internal sealed class ConnectionRegistry
+{
+    private readonly ConcurrentDictionary<HubConnection, Task> _connections = new();
+
+    public int Count => _connections.Count;
+
+    public IEnumerable<HubConnection> Connections => _connections.Keys;
+
+    /// <summary>Runs <paramref name="connection"/> to its end, registered meanwhile.</summary>
+    public async Task RunAsync(HubConnection connection)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var run = RunAfterAsync(started.Task, connection);
+        _connections[connection] = run;
+        started.SetResult();
+        try
+        {
+            await run.ConfigureAwait(false);
+        }
+        finally
+        {
+            _connections.TryRemove(connection, out _);
+        }
+    }
+
+    // Registered before it runs, so a drain that starts meanwhile sees it.
+    private static async Task RunAfterAsync(Task registered, HubConnection connection)
+    {
+        await registered.ConfigureAwait(false);
+        await connection.RunAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Asks every connection to close with 1001 and the reason <paramref name="reasonFor"/> gives.</summary>
+    public void CloseAll(Func<long?, CloseReason> reasonFor)
+    {
+        foreach (var c in _connections.Keys)
+        {
+            c.RequestClose(CloseCodes.GoingAway, reasonFor(c.ResumePosition).ToJson());
+        }
+    }
+
+    /// <summary>Awaits every connection task; past <paramref name="timeout"/> aborts the rest and awaits them.</summary>
+    public async Task WaitAllAsync(TimeSpan timeout, TimeProvider time)
+    {
+        var all = Task.WhenAll(_connections.Values);
+        try
+        {
+            await all.WaitAsync(timeout, time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            foreach (var c in _connections.Keys)
+            {
+                c.Abort();
+            }
+
+            await all.ConfigureAwait(false);
+        }
+    }
+}

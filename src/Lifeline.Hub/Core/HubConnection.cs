@@ -1,0 +1,215 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text;
+using Lifeline.Hub.Auth;
+using Lifeline.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Lifeline.Hub.Core;
+
+/// <summary>
+/// One hub WebSocket: a receive loop and a send loop. Only the send loop writes to the socket (frames, then the close
+/// frame), so sends never overlap. A close is requested once (<see cref="RequestClose"/>) by whoever sees the reason
+/// first: the peer's close, bad input, revocation, a slow consumer, shutdown. <see cref="RunAsync"/> ends when both
+/// loops have ended, aborting the socket if the close handshake does not finish within the close timeout.
+/// </summary>
+internal abstract partial class HubConnection(WebSocket socket, LogHub hub, string? clientId, ApiKey? key, ILogger logger)
+{
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+    private readonly TaskCompletionSource<(int Code, string Reason)> _close = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _closeFrameReceived;
+
+    protected WebSocket Socket { get; } = socket;
+
+    protected LogHub Hub { get; } = hub;
+
+    protected ILogger Logger { get; } = logger;
+
+    public string? ClientId { get; } = clientId;
+
+    public ApiKey? Key { get; } = key;
+
+    public bool IsCloseRequested => _close.Task.IsCompleted;
+
+    /// <summary>For a 1001 close: the position to resume after, or <see langword="null"/> (ingest).</summary>
+    public abstract long? ResumePosition { get; }
+
+    /// <summary>Asks the connection to close with <paramref name="code"/>; the first request wins.</summary>
+    public void RequestClose(int code, string reason)
+    {
+        if (_close.TrySetResult((code, reason)))
+        {
+            LogCloseRequested(Logger, GetType().Name, ClientId, code, reason);
+            OnCloseRequested();
+        }
+    }
+
+    /// <summary>Aborts the socket (shutdown deadline passed).</summary>
+    public void Abort() => Socket.Abort();
+
+    public async Task RunAsync()
+    {
+        using var revoked = Key?.Revoked.Register(() => RequestClose(CloseCodes.Unauthorized, "key revoked"));
+        var receive = ReceiveLoopAsync();
+        var send = SendLoopAsync();
+        if (await Task.WhenAny(receive, send).ConfigureAwait(false) == send)
+        {
+            // The send loop ended (close sent, or the socket failed): make sure nothing more is queued.
+            RequestClose(CloseCodes.Normal, "");
+        }
+
+        try
+        {
+            await Task.WhenAll(receive, send).WaitAsync(CloseTimeout, Hub.Time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Socket.Abort();
+            await Task.WhenAll(receive, send).ConfigureAwait(false);
+        }
+
+        if (!_closeFrameReceived)
+        {
+            Hub.Metrics.AbnormalDisconnect();
+        }
+    }
+
+    protected abstract void OnCloseRequested();
+
+    /// <summary>Sends until a close is requested, then sends the close frame.</summary>
+    protected abstract Task SendLoopAsync();
+
+    /// <summary>Handles one complete text message (validated UTF-8, within the size limit).</summary>
+    protected abstract ValueTask OnMessageAsync(ReadOnlyMemory<byte> message);
+
+    /// <summary>Sends the requested close frame if the socket still allows it. Called by the send loop only.</summary>
+    protected async Task SendCloseAsync()
+    {
+        var (code, reason) = await _close.Task.ConfigureAwait(false);
+        if (Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+        {
+            try
+            {
+                await Socket.CloseOutputAsync((WebSocketCloseStatus)code, reason, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+            {
+                // The peer is gone: the receive loop sees it too.
+            }
+        }
+    }
+
+    /// <summary>Sends one text message; <see langword="false"/> if the socket failed (the connection is ending).</summary>
+    protected async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> message)
+    {
+        try
+        {
+            await Socket.SendAsync(message, WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            RequestClose(CloseCodes.Normal, "");
+            return false;
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        await Task.Yield();
+        var max = Hub.Options.MaxMessageBytes;
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+
+                var result = await Socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    _closeFrameReceived = true;
+                    RequestClose(CloseCodes.Normal, "");
+                    return;
+                }
+
+                length += result.Count;
+                if (IsCloseRequested)
+                {
+                    // After a close was requested, input is read only to reach the peer's close frame.
+                    length = 0;
+                    continue;
+                }
+
+                if (length > max)
+                {
+                    Hub.Metrics.BadInput("too_large");
+                    RequestClose(CloseCodes.MessageTooBig, $"message larger than {max} bytes");
+                    length = 0;
+                    continue;
+                }
+
+                if (!result.EndOfMessage)
+                {
+                    continue;
+                }
+
+                if (result.MessageType == WebSocketMessageType.Binary)
+                {
+                    Hub.Metrics.BadInput("binary");
+                    RequestClose(BinaryCloseCode, "binary frames are not accepted");
+                }
+                else if (!IsValidUtf8(buffer.AsSpan(0, length)))
+                {
+                    Hub.Metrics.BadInput("utf8");
+                    RequestClose(CloseCodes.InvalidPayload, "text is not valid UTF-8");
+                }
+                else
+                {
+                    await OnMessageAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+                }
+
+                length = 0;
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
+        {
+            LogReceiveEnded(Logger, GetType().Name, ClientId, e.Message);
+            RequestClose(CloseCodes.Normal, "");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The close code for a binary frame: 1003 on ingest; the stream accepts no data at all (4400).</summary>
+    protected virtual int BinaryCloseCode => CloseCodes.UnsupportedData;
+
+    private static bool IsValidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            StrictUtf8.GetCharCount(bytes);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(EventId = 20, Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "{Connection} of client {ClientId}: closing with {Code} {Reason}")]
+    private static partial void LogCloseRequested(ILogger logger, string connection, string? clientId, int code, string reason);
+
+    [LoggerMessage(EventId = 21, Level = Microsoft.Extensions.Logging.LogLevel.Debug, Message = "{Connection} of client {ClientId}: receive ended: {Reason}")]
+    private static partial void LogReceiveEnded(ILogger logger, string connection, string? clientId, string reason);
+}

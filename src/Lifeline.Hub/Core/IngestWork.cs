@@ -1,0 +1,15 @@
+using Lifeline.Protocol;
+
+namespace Lifeline.Hub.Core;
+
+/// <summary>One validated ingest (an HTTP request or a publish message) waiting for the writer loop.</summary>
+internal sealed class IngestWork(List<EntryFields> entries)
+{
+    public List<EntryFields> Entries { get; } = entries;
+
+    /// <summary>Completed by the writer once every entry is in the store.</summary>
+    public TaskCompletionSource<PublishResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Set by the writer when it assigns ids; reported once the batch is committed.</summary>
+    public PublishResult? Result { get; set; }
+}

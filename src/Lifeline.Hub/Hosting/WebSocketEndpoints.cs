@@ -1,0 +1,94 @@
+using System.Net.WebSockets;
+using Lifeline.Hub.Auth;
+using Lifeline.Hub.Core;
+using Lifeline.Hub.Ingest;
+using Lifeline.Hub.Streaming;
+using Lifeline.Protocol;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Lifeline.Hub.Hosting;
+
+/// <summary>Upgrades <c>/v1/stream</c> and <c>/v1/ingest</c> and runs the connection to its end.</summary>
+internal sealed class WebSocketEndpoints(LogHub hub, HubAuth auth, ILoggerFactory loggers)
+{
+    private readonly ILogger _streamLogger = loggers.CreateLogger<Subscriber>();
+    private readonly ILogger _ingestLogger = loggers.CreateLogger<IngestConnection>();
+
+    public async Task StreamAsync(HttpContext context)
+    {
+        var parameters = context.Request.Query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v)));
+        if (!LogFilter.TryParse(parameters, out var filter, out var error))
+        {
+            hub.Metrics.BadInput(ErrorCodes.InvalidFilter);
+            await HttpResults.ErrorAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidFilter, error).ConfigureAwait(false);
+            return;
+        }
+
+        var (socket, key, clientId) = await AcceptAsync(context, HubScopes.Read).ConfigureAwait(false);
+        if (socket is null)
+        {
+            return;
+        }
+
+        using (socket)
+        {
+            await hub.RunConnectionAsync(new Subscriber(socket, hub, filter, clientId, key, _streamLogger)).ConfigureAwait(false);
+        }
+    }
+
+    public async Task IngestAsync(HttpContext context)
+    {
+        var (socket, key, clientId) = await AcceptAsync(context, HubScopes.Write).ConfigureAwait(false);
+        if (socket is null)
+        {
+            return;
+        }
+
+        hub.Metrics.PublisherOpened();
+        try
+        {
+            using (socket)
+            {
+                await hub.RunConnectionAsync(new IngestConnection(socket, hub, clientId, key, _ingestLogger)).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            hub.Metrics.PublisherClosed();
+        }
+    }
+
+    private async Task<(WebSocket? Socket, ApiKey? Key, string? ClientId)> AcceptAsync(HttpContext context, HubScopes scope)
+    {
+        if (hub.IsDraining)
+        {
+            await HttpResults.UnavailableAsync(context).ConfigureAwait(false);
+            return default;
+        }
+
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.Headers.Upgrade = "websocket";
+            await HttpResults.ErrorAsync(context, StatusCodes.Status426UpgradeRequired, "upgrade_required", "this endpoint is a WebSocket").ConfigureAwait(false);
+            return default;
+        }
+
+        var (ok, key) = await auth.AuthorizeAsync(context, scope).ConfigureAwait(false);
+        if (!ok)
+        {
+            return default;
+        }
+
+        var clientId = context.Request.Query["clientId"].ToString();
+        clientId = clientId.Length is > 0 and <= 128 ? clientId : null;
+        var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            SubProtocol = HubAuth.SelectSubProtocol(context),
+            KeepAliveInterval = hub.Options.KeepAliveInterval,
+            KeepAliveTimeout = hub.Options.KeepAliveTimeout,
+        }).ConfigureAwait(false);
+        hub.Metrics.Connected(clientId);
+        return (socket, key, clientId);
+    }
+}

@@ -1,0 +1,171 @@
+namespace Lifeline.Hub;
+
+/// <summary>Where the hub keeps entries.</summary>
+public enum HubStoreKind
+{
+    /// <summary>An in-memory ring bounded by <see cref="HubOptions.MemoryMaxEntries"/> and <see cref="HubOptions.MemoryMaxBytes"/>.</summary>
+    Memory,
+
+    /// <summary>A durable SQLite file at <see cref="HubOptions.SqlitePath"/> (WAL, batched commits).</summary>
+    Sqlite,
+}
+
+/// <summary>What happens to a slow subscriber that falls behind what the store retains.</summary>
+public enum SlowConsumerPolicy
+{
+    /// <summary>Send a <c>gap</c> with reason <c>overflow</c> naming the lost ids, and continue.</summary>
+    Gap,
+
+    /// <summary>Close with 4008 and the subscriber's resume position.</summary>
+    Close,
+}
+
+/// <summary>Options of the hub (docs/hub.md, "Options"). Immutable once the hub starts; <see cref="Validate"/> checks them.</summary>
+public sealed class HubOptions
+{
+    /// <summary>Time source for timestamps, heartbeats, retention, key reloads, flood limits and shutdown deadlines.</summary>
+    /// <value>Default: <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Where entries are kept.</summary>
+    /// <value>Default: <see cref="HubStoreKind.Memory"/>.</value>
+    public HubStoreKind Store { get; set; } = HubStoreKind.Memory;
+
+    /// <summary>Path of the SQLite database when <see cref="Store"/> is <see cref="HubStoreKind.Sqlite"/>.</summary>
+    /// <value>Default: <c>lifeline.db</c>.</value>
+    public string SqlitePath { get; set; } = "lifeline.db";
+
+    /// <summary>Whether SQLite commits use <c>synchronous=FULL</c> (survive power loss) instead of <c>NORMAL</c> (survive a process kill).</summary>
+    /// <value>Default: <see langword="false"/>.</value>
+    public bool SqliteSynchronousFull { get; set; }
+
+    /// <summary>The most entries the memory store keeps.</summary>
+    /// <value>Default: 1,000,000.</value>
+    public int MemoryMaxEntries { get; set; } = 1_000_000;
+
+    /// <summary>The most bytes (of encoded entry JSON) the memory store keeps.</summary>
+    /// <value>Default: 512 MiB.</value>
+    public long MemoryMaxBytes { get; set; } = 512L << 20;
+
+    /// <summary>Entries older than this (by <c>ts</c> of receipt order) are deleted; <see langword="null"/> keeps them.</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public TimeSpan? RetentionMaxAge { get; set; }
+
+    /// <summary>The most bytes of encoded entries the SQLite store keeps before deleting the oldest; <see langword="null"/> for no limit.</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public long? RetentionMaxBytes { get; set; }
+
+    /// <summary>How often retention by age runs.</summary>
+    /// <value>Default: 1 minute.</value>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Whether requests need an API key. <see langword="false"/> is <c>--no-auth</c>: only loopback connections are served.</summary>
+    /// <value>Default: <see langword="true"/>.</value>
+    public bool RequireAuthentication { get; set; } = true;
+
+    /// <summary>Path of the keys file (JSON, docs/hub.md "Keys"), reloaded when it changes; <see langword="null"/> for none.</summary>
+    /// <value>Default: <see langword="null"/>.</value>
+    public string? KeysFile { get; set; }
+
+    /// <summary>Name of the environment variable holding keys as <c>key=scope,scope;key2=scope</c>; <see langword="null"/> for none.</summary>
+    /// <value>Default: <c>LIFELINE_KEYS</c>.</value>
+    public string? KeysEnvironmentVariable { get; set; } = "LIFELINE_KEYS";
+
+    /// <summary>How often the keys file is checked for changes (revocations close streams within this interval).</summary>
+    /// <value>Default: 2 seconds.</value>
+    public TimeSpan KeysReloadInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The largest encoded entry accepted.</summary>
+    /// <value>Default: 64 KiB.</value>
+    public int MaxEntryBytes { get; set; } = 64 << 10;
+
+    /// <summary>The largest <c>POST /v1/logs</c> body.</summary>
+    /// <value>Default: 16 MiB.</value>
+    public long MaxRequestBytes { get; set; } = 16L << 20;
+
+    /// <summary>The largest WebSocket message accepted (close 1009 beyond).</summary>
+    /// <value>Default: 1 MiB.</value>
+    public int MaxMessageBytes { get; set; } = 1 << 20;
+
+    /// <summary>The target size of an <c>entries</c> frame sent to subscribers (one entry may exceed it).</summary>
+    /// <value>Default: 64 KiB.</value>
+    public int MaxFrameBytes { get; set; } = 64 << 10;
+
+    /// <summary>The bound of each subscriber's send queue, in bytes; a subscriber past it is switched to catch-up.</summary>
+    /// <value>Default: 4 MiB.</value>
+    public long SubscriberQueueBytes { get; set; } = 4L << 20;
+
+    /// <summary>What happens to a slow subscriber that falls behind what the store retains.</summary>
+    /// <value>Default: <see cref="SlowConsumerPolicy.Gap"/>.</value>
+    public SlowConsumerPolicy SlowConsumerPolicy { get; set; } = SlowConsumerPolicy.Gap;
+
+    /// <summary>How often a quiet stream gets an application <c>heartbeat</c> message.</summary>
+    /// <value>Default: 30 seconds.</value>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>WebSocket protocol ping interval (Kestrel keep-alive).</summary>
+    /// <value>Default: 15 seconds.</value>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long a ping may go without a pong before the connection is aborted.</summary>
+    /// <value>Default: 30 seconds.</value>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The most messages per second one ingest connection may send (burst twice that); beyond, close 4029.</summary>
+    /// <value>Default: 1,000.</value>
+    public int MaxMessagesPerSecond { get; set; } = 1_000;
+
+    /// <summary>How many idempotency keys are remembered at least.</summary>
+    /// <value>Default: 10,000.</value>
+    public int IdempotencyCapacity { get; set; } = 10_000;
+
+    /// <summary>How long idempotency keys are remembered at least.</summary>
+    /// <value>Default: 10 minutes.</value>
+    public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long shutdown waits for connections to close and ingests to flush before aborting them.</summary>
+    /// <value>Default: 10 seconds.</value>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The range of the jittered <c>retryAfterMs</c> sent in 1001 closes.</summary>
+    /// <value>Default: 500 ms to 5 s.</value>
+    public (TimeSpan Min, TimeSpan Max) ReconnectJitter { get; set; } = (TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5));
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public void Validate()
+    {
+        static void Positive(TimeSpan value, string name)
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                throw new ArgumentException($"{name} must be positive", name);
+            }
+        }
+
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MemoryMaxEntries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MemoryMaxBytes, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxEntryBytes, 64);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRequestBytes, MaxEntryBytes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, 64);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxFrameBytes, 256);
+        ArgumentOutOfRangeException.ThrowIfLessThan(SubscriberQueueBytes, MaxFrameBytes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessagesPerSecond, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(IdempotencyCapacity, 0);
+        Positive(HeartbeatInterval, nameof(HeartbeatInterval));
+        Positive(KeepAliveInterval, nameof(KeepAliveInterval));
+        Positive(KeepAliveTimeout, nameof(KeepAliveTimeout));
+        Positive(ShutdownTimeout, nameof(ShutdownTimeout));
+        Positive(KeysReloadInterval, nameof(KeysReloadInterval));
+        Positive(RetentionInterval, nameof(RetentionInterval));
+        if (Store == HubStoreKind.Sqlite && string.IsNullOrWhiteSpace(SqlitePath))
+        {
+            throw new ArgumentException("SqlitePath is required for the SQLite store", nameof(SqlitePath));
+        }
+
+        if (ReconnectJitter.Min < TimeSpan.Zero || ReconnectJitter.Max < ReconnectJitter.Min)
+        {
+            throw new ArgumentException("ReconnectJitter must be 0 <= Min <= Max", nameof(ReconnectJitter));
+        }
+    }
+}

@@ -1,0 +1,239 @@
+using System.Collections.Concurrent;
+using Lifeline.Protocol;
+using Microsoft.Data.Sqlite;
+
+namespace Lifeline.Hub.Storage;
+
+/// <summary>
+/// The durable store: one SQLite file in WAL mode. Appends come from the hub's single writer loop, one transaction per
+/// batch on the one write connection; reads use their own connections (kept in a small pool of ours, since
+/// <c>Pooling=False</c> keeps Microsoft.Data.Sqlite's prune timer from running). With <c>synchronous=NORMAL</c> a
+/// committed batch survives a killed process; <c>FULL</c> also survives power loss. Retention by size runs after
+/// appends, by age when the hub asks. Thread-safe as the interface says.
+/// </summary>
+internal sealed class SqliteLogStore(string path, bool synchronousFull, long? maxBytes) : ILogStore
+{
+    private readonly string _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString();
+    private readonly ConcurrentBag<SqliteConnection> _readers = [];
+    private SqliteConnection? _writer;
+    private SqliteCommand? _insert;
+    private long _lastId;
+    private long _oldestId = 1;
+    private long _count;
+    private long _bytes;
+
+    public long LastId => Interlocked.Read(ref _lastId);
+
+    public long OldestId => Interlocked.Read(ref _oldestId);
+
+    public long Count => Interlocked.Read(ref _count);
+
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    public async ValueTask OpenAsync(CancellationToken cancellationToken)
+    {
+        _writer = new SqliteConnection(_connectionString);
+        await _writer.OpenAsync(cancellationToken).ConfigureAwait(false);
+        Execute($"""
+            PRAGMA journal_mode=WAL;
+            PRAGMA synchronous={(synchronousFull ? "FULL" : "NORMAL")};
+            CREATE TABLE IF NOT EXISTS entries (
+                id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, received INTEGER NOT NULL, level INTEGER NOT NULL,
+                source TEXT NOT NULL, message TEXT NOT NULL, json BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+            """);
+        using (var cmd = _writer.CreateCommand())
+        {
+            cmd.CommandText = "SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0), COUNT(*), COALESCE(SUM(LENGTH(json)), 0), (SELECT value FROM meta WHERE key = 'lastId') FROM entries";
+            using var r = cmd.ExecuteReader();
+            r.Read();
+            var min = r.GetInt64(0);
+            var max = r.GetInt64(1);
+            var metaLast = r.IsDBNull(4) ? 0 : r.GetInt64(4);
+
+            // Ids are never reused: when retention emptied the table, meta remembers the last id.
+            _lastId = Math.Max(max, metaLast);
+            _count = r.GetInt64(2);
+            _bytes = r.GetInt64(3);
+            _oldestId = _count == 0 ? _lastId + 1 : min;
+        }
+
+        _insert = _writer.CreateCommand();
+        _insert.CommandText = "INSERT INTO entries (id, ts, received, level, source, message, json) VALUES ($id, $ts, $rx, $level, $source, $message, $json)";
+        foreach (var name in new[] { "$id", "$ts", "$rx", "$level", "$source", "$message", "$json" })
+        {
+            _insert.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        _insert.Prepare();
+    }
+
+    public ValueTask AppendAsync(IReadOnlyList<StoredEntry> entries, CancellationToken cancellationToken)
+    {
+        using (var tx = _writer!.BeginTransaction())
+        {
+            _insert!.Transaction = tx;
+            var p = _insert.Parameters;
+            long bytes = 0;
+            foreach (var e in entries)
+            {
+                p[0].Value = e.Id;
+                p[1].Value = e.Timestamp.UtcTicks;
+                p[2].Value = e.ReceivedTicks;
+                p[3].Value = (int)e.Level;
+                p[4].Value = e.Source;
+                p[5].Value = e.Message;
+                p[6].Value = e.Json;
+                _insert.ExecuteNonQuery();
+                bytes += e.Json.Length;
+            }
+
+            tx.Commit();
+            Interlocked.Add(ref _bytes, bytes);
+            Interlocked.Add(ref _count, entries.Count);
+            if (Interlocked.Read(ref _count) == entries.Count)
+            {
+                Interlocked.Exchange(ref _oldestId, entries[0].Id);
+            }
+
+            Interlocked.Exchange(ref _lastId, entries[^1].Id);
+        }
+
+        if (maxBytes is { } max && Bytes > max)
+        {
+            DeleteOldestBeyond(max);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask<long> ReadAsync(long afterId, int max, List<StoredEntry> into, CancellationToken cancellationToken)
+    {
+        if (!_readers.TryTake(out var connection))
+        {
+            connection = new SqliteConnection(_connectionString);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            // One read transaction: the oldest id and the rows come from the same snapshot.
+            using var tx = connection.BeginTransaction(deferred: true);
+            using var cmd = connection.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "SELECT id, ts, received, level, source, message, json FROM entries WHERE id > $after ORDER BY id LIMIT $max";
+            cmd.Parameters.AddWithValue("$after", afterId);
+            cmd.Parameters.AddWithValue("$max", max);
+            using (var r = cmd.ExecuteReader())
+            {
+                while (r.Read())
+                {
+                    into.Add(new StoredEntry(r.GetInt64(0), new DateTimeOffset(r.GetInt64(1), TimeSpan.Zero), r.GetInt64(2), (LogLevel)r.GetInt32(3), r.GetString(4), r.GetString(5), (byte[])r.GetValue(6)));
+                }
+            }
+
+            using var oldest = connection.CreateCommand();
+            oldest.Transaction = tx;
+            oldest.CommandText = "SELECT MIN(id) FROM entries";
+            var min = oldest.ExecuteScalar();
+            tx.Commit();
+            return min is long m ? m : LastId + 1;
+        }
+        finally
+        {
+            _readers.Add(connection);
+        }
+    }
+
+    public ValueTask EnforceRetentionAsync(long receivedBeforeTicks, CancellationToken cancellationToken)
+    {
+        using var find = _writer!.CreateCommand();
+
+        // Receipt order follows id order: the scan from the oldest stops at the first entry to keep.
+        find.CommandText = "SELECT id FROM entries WHERE received >= $before ORDER BY id LIMIT 1";
+        find.Parameters.AddWithValue("$before", receivedBeforeTicks);
+        var keepFrom = find.ExecuteScalar() is long id ? id : LastId + 1;
+        DeleteBefore(keepFrom);
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _insert?.Dispose();
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        while (_readers.TryTake(out var r))
+        {
+            await r.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void DeleteOldestBeyond(long max)
+    {
+        using var cmd = _writer!.CreateCommand();
+
+        // Walk from the oldest until the bytes left fit.
+        cmd.CommandText = "SELECT id, LENGTH(json) FROM entries ORDER BY id";
+        var excess = Bytes - max;
+        long keepFrom = LastId + 1;
+        using (var r = cmd.ExecuteReader())
+        {
+            while (r.Read())
+            {
+                if (excess <= 0)
+                {
+                    keepFrom = r.GetInt64(0);
+                    break;
+                }
+
+                excess -= r.GetInt64(1);
+            }
+        }
+
+        DeleteBefore(keepFrom);
+    }
+
+    private void DeleteBefore(long keepFrom)
+    {
+        if (keepFrom <= OldestId)
+        {
+            return;
+        }
+
+        using var tx = _writer!.BeginTransaction();
+        using var cmd = _writer.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = """
+            INSERT INTO meta (key, value) VALUES ('lastId', $last) ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+            DELETE FROM entries WHERE id < $keep;
+            SELECT COUNT(*), COALESCE(SUM(LENGTH(json)), 0) FROM entries;
+            """;
+        cmd.Parameters.AddWithValue("$keep", keepFrom);
+        cmd.Parameters.AddWithValue("$last", LastId);
+        using (var r = cmd.ExecuteReader())
+        {
+            do
+            {
+                if (r.FieldCount == 2 && r.Read())
+                {
+                    Interlocked.Exchange(ref _count, r.GetInt64(0));
+                    Interlocked.Exchange(ref _bytes, r.GetInt64(1));
+                }
+            }
+            while (r.NextResult());
+        }
+
+        tx.Commit();
+        Interlocked.Exchange(ref _oldestId, keepFrom);
+    }
+
+    private void Execute(string sql)
+    {
+        using var cmd = _writer!.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+}

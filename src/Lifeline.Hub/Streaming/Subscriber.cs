@@ -1,0 +1,270 @@
+using System.Net.WebSockets;
+using Lifeline.Hub.Auth;
+using Lifeline.Hub.Core;
+using Lifeline.Hub.Storage;
+using Lifeline.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Lifeline.Hub.Streaming;
+
+/// <summary>
+/// A <c>/v1/stream</c> subscriber (docs/protocol.md, "Resume semantics"). The send loop owns the positions:
+/// <see cref="_lastSent"/> is the id through which this subscriber has been served (the largest id sent, a gap's end,
+/// or the start position) and is the resume position of its close reasons; <see cref="_scanned"/> is the id through
+/// which the store or the live stream has been examined for it. The seam: the queue starts accepting under the hub's
+/// fan-out lock, which returns the marker M; the store is read through M; every queued frame holds ids &gt; M.
+/// </summary>
+internal sealed partial class Subscriber : HubConnection
+{
+    private const int PageSize = 2_000;
+    private readonly long? _after;
+    private long _lastSent;
+    private long _scanned;
+    private bool _liveSent;
+
+    public Subscriber(WebSocket socket, LogHub hub, LogFilter filter, string? clientId, ApiKey? key, ILogger logger)
+        : base(socket, hub, clientId, key, logger)
+    {
+        _after = filter.After;
+        Filter = filter.WithAfter(null);
+        Queue = new SubscriberQueue(hub.Options.SubscriberQueueBytes);
+        Id = Interlocked.Increment(ref s_nextId);
+    }
+
+    private static long s_nextId;
+
+    public long Id { get; }
+
+    /// <summary>The content filter (no <c>after</c>): subscribers with equal filters share frames.</summary>
+    public LogFilter Filter { get; }
+
+    public SubscriberQueue Queue { get; }
+
+    /// <summary>When this subscriber last sent anything (TimeProvider timestamp), for heartbeats.</summary>
+    public long LastSendTimestamp { get; private set; }
+
+    /// <summary>Whether the subscriber is reading the store rather than the live stream.</summary>
+    public bool CatchingUp { get; private set; } = true;
+
+    /// <summary>How many committed ids this subscriber has not examined yet.</summary>
+    public long Lag => Math.Max(0, Hub.CommittedId - Volatile.Read(ref _scanned));
+
+    public override long? ResumePosition => Volatile.Read(ref _lastSent);
+
+    protected override int BinaryCloseCode => CloseCodes.InvalidMessage;
+
+    protected override void OnCloseRequested() => Queue.Close();
+
+    protected override ValueTask OnMessageAsync(ReadOnlyMemory<byte> message)
+    {
+        Hub.Metrics.BadInput("stream_data");
+        RequestClose(CloseCodes.InvalidMessage, "a stream accepts no messages");
+        return ValueTask.CompletedTask;
+    }
+
+    protected override async Task SendLoopAsync()
+    {
+        await Task.Yield();
+        try
+        {
+            await ServeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogSendFailed(Logger, e, Id);
+            RequestClose(CloseCodes.InternalError, "internal error");
+        }
+        finally
+        {
+            Hub.RemoveSubscriber(this);
+        }
+
+        await SendCloseAsync().ConfigureAwait(false);
+    }
+
+    private async Task ServeAsync()
+    {
+        if (_after is not { } after)
+        {
+            var marker = Hub.AddSubscriber(this, acceptLive: true);
+            _lastSent = _scanned = marker;
+            CatchingUp = false;
+            if (!await SendAsync(StreamMessageJson.Serialize(Hello(marker))).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            _liveSent = true;
+            if (!await SendAsync(StreamMessageJson.Serialize(new LiveMessage(marker))).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+        else
+        {
+            var lastId = Hub.CommittedId;
+            Hub.AddSubscriber(this, acceptLive: false);
+            _lastSent = _scanned = after;
+            if (!await SendAsync(StreamMessageJson.Serialize(Hello(lastId))).ConfigureAwait(false)
+                || !await CatchUpAsync(GapReasons.Retention).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+
+        while (true)
+        {
+            var (frame, overflowed, heartbeat, closed) = await Queue.TakeAsync().ConfigureAwait(false);
+            if (closed)
+            {
+                return;
+            }
+
+            if (frame is not null)
+            {
+                if (frame.LastId <= _scanned)
+                {
+                    continue;
+                }
+
+                if (!await SendFrameAsync(frame).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+            else if (overflowed)
+            {
+                LogOverflow(Logger, Id, ClientId, _lastSent);
+                CatchingUp = true;
+                if (!await CatchUpAsync(GapReasons.Overflow).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+            else if (heartbeat && !await SendAsync(StreamMessageJson.Serialize(new HeartbeatMessage(Hub.CommittedId, Hub.Time.GetUtcNow()))).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the store after <see cref="_scanned"/> until within a page of the live stream, then accepts live frames
+    /// and reads through the marker. A gap is sent when the store no longer holds the next id.
+    /// Returns <see langword="false"/> when the connection is ending.
+    /// </summary>
+    private async Task<bool> CatchUpAsync(string gapReason)
+    {
+        var page = new List<StoredEntry>(PageSize);
+        var frames = new List<SharedFrame>();
+        while (true)
+        {
+            var target = Hub.CommittedId;
+            var final = target - _scanned <= PageSize;
+            if (final)
+            {
+                target = Hub.AcceptLive(this);
+            }
+
+            while (_scanned < target)
+            {
+                if (IsCloseRequested)
+                {
+                    return false;
+                }
+
+                page.Clear();
+                var oldest = await Hub.Store.ReadAsync(_scanned, (int)Math.Min(PageSize, target - _scanned), page, CancellationToken.None).ConfigureAwait(false);
+                if (oldest > _scanned + 1)
+                {
+                    var to = Math.Min(oldest - 1, target);
+                    if (!await SendGapAsync(_scanned + 1, to, gapReason).ConfigureAwait(false))
+                    {
+                        return false;
+                    }
+                }
+
+                // Ids past the target belong to the live queue (or the next round): never send them twice.
+                while (page.Count > 0 && page[^1].Id > target)
+                {
+                    page.RemoveAt(page.Count - 1);
+                }
+
+                if (page.Count == 0)
+                {
+                    break;
+                }
+
+                frames.Clear();
+                SharedFrame.Build(page, Filter.MatchesAll ? null : e => Filter.Matches(e.Level, e.Source, e.Message), Hub.Options.MaxFrameBytes, frames);
+                foreach (var f in frames)
+                {
+                    if (!await SendFrameAsync(f).ConfigureAwait(false))
+                    {
+                        return false;
+                    }
+                }
+
+                Volatile.Write(ref _scanned, page[^1].Id);
+            }
+
+            if (final)
+            {
+                Volatile.Write(ref _scanned, Math.Max(_scanned, target));
+                CatchingUp = false;
+                if (!_liveSent)
+                {
+                    _liveSent = true;
+                    return await SendAsync(StreamMessageJson.Serialize(new LiveMessage(target))).ConfigureAwait(false);
+                }
+
+                return true;
+            }
+        }
+    }
+
+    private async Task<bool> SendGapAsync(long from, long to, string reason)
+    {
+        if (reason == GapReasons.Overflow && Hub.Options.SlowConsumerPolicy == SlowConsumerPolicy.Close)
+        {
+            Hub.Metrics.SlowConsumerClosed();
+            RequestClose(CloseCodes.SlowConsumer, new CloseReason(_lastSent, null).ToJson());
+            return false;
+        }
+
+        Hub.Metrics.Gap(reason, to - from + 1);
+        Volatile.Write(ref _scanned, to);
+        Volatile.Write(ref _lastSent, Math.Max(_lastSent, to));
+        return await SendAsync(StreamMessageJson.Serialize(new GapMessage(from, to, reason))).ConfigureAwait(false);
+    }
+
+    private async ValueTask<bool> SendFrameAsync(SharedFrame frame)
+    {
+        if (!await SendAsync(frame.Bytes).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        LastSendTimestamp = Hub.Time.GetTimestamp();
+        Volatile.Write(ref _lastSent, frame.LastId);
+        if (!CatchingUp)
+        {
+            Volatile.Write(ref _scanned, frame.LastId);
+        }
+
+        Hub.Metrics.Delivered(frame.Count);
+        return true;
+    }
+
+    private HelloMessage Hello(long lastId)
+    {
+        LastSendTimestamp = Hub.Time.GetTimestamp();
+        return new HelloMessage(1, lastId, (int)Hub.Options.HeartbeatInterval.TotalMilliseconds);
+    }
+
+    [LoggerMessage(EventId = 30, Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Subscriber {Id} (client {ClientId}) fell behind at id {LastSent}: switched to catch-up from the store")]
+    private static partial void LogOverflow(ILogger logger, long id, string? clientId, long lastSent);
+
+    [LoggerMessage(EventId = 31, Level = Microsoft.Extensions.Logging.LogLevel.Error, Message = "Subscriber {Id} failed")]
+    private static partial void LogSendFailed(ILogger logger, Exception exception, long id);
+}

@@ -1,0 +1,217 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text;
+
+namespace Lifeline.Protocol;
+
+/// <summary>
+/// The filter of subscriptions and queries (docs/protocol.md, "Filters"): all given conditions must hold.
+/// Designed to grow: a new condition is a new property, a new query parameter and a new clause in <see cref="Matches(LogEntry)"/>.
+/// </summary>
+/// <remarks>Immutable and thread-safe.</remarks>
+public sealed class LogFilter : IEquatable<LogFilter>
+{
+    /// <summary>A filter that matches every entry.</summary>
+    public static LogFilter All { get; } = new();
+
+    /// <summary>Minimum level, or <see langword="null"/> for any level.</summary>
+    public LogLevel? MinLevel { get; init; }
+
+    /// <summary>Exact sources, any of which matches; empty for any source.</summary>
+    public IReadOnlyList<string> Sources { get; init; } = [];
+
+    /// <summary>Case-insensitive substring of the message, or <see langword="null"/>.</summary>
+    public string? Contains { get; init; }
+
+    /// <summary>Only entries with a greater id; for a stream, the resume position. <see langword="null"/> for none.</summary>
+    public long? After { get; init; }
+
+    /// <summary>Whether <paramref name="entry"/> satisfies every condition, <see cref="After"/> included.</summary>
+    public bool Matches(LogEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return (After is not { } after || entry.Id > after) && Matches(entry.Level, entry.Source, entry.Message);
+    }
+
+    /// <summary>Whether an entry with these fields satisfies the content conditions (all but <see cref="After"/>).</summary>
+    public bool Matches(LogLevel level, string source, string message)
+    {
+        if (MinLevel is { } min && level < min)
+        {
+            return false;
+        }
+
+        if (Sources.Count > 0 && !ContainsOrdinal(Sources, source))
+        {
+            return false;
+        }
+
+        return Contains is null || message.Contains(Contains, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Whether this filter's content conditions match everything (no level, source or text condition).</summary>
+    public bool MatchesAll => MinLevel is null && Sources.Count == 0 && Contains is null;
+
+    /// <summary>Returns a copy with <see cref="After"/> replaced.</summary>
+    public LogFilter WithAfter(long? after) => new() { MinLevel = MinLevel, Sources = Sources, Contains = Contains, After = after };
+
+    /// <summary>Encodes the filter as query parameters (no leading <c>?</c>; empty when it has no condition).</summary>
+    public string ToQueryString()
+    {
+        var sb = new StringBuilder();
+        void Add(string name, string value)
+        {
+            sb.Append(sb.Length == 0 ? "" : "&").Append(name).Append('=').Append(Uri.EscapeDataString(value));
+        }
+
+        if (MinLevel is { } level)
+        {
+            Add("level", LogLevelNames.GetName(level));
+        }
+
+        foreach (var source in Sources)
+        {
+            Add("source", source);
+        }
+
+        if (Contains is not null)
+        {
+            Add("contains", Contains);
+        }
+
+        if (After is { } after)
+        {
+            Add("after", after.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>Parses a query string (with or without the leading <c>?</c>); parameters other than the filter's are ignored.</summary>
+    /// <exception cref="ProtocolException">A parameter is invalid (<see cref="ErrorCodes.InvalidFilter"/>).</exception>
+    public static LogFilter Parse(string? query)
+    {
+        if (!TryParse(SplitQuery(query), out var filter, out var error))
+        {
+            throw new ProtocolException(ErrorCodes.InvalidFilter, error);
+        }
+
+        return filter;
+    }
+
+    /// <summary>Parses decoded query parameters; parameters other than the filter's are ignored.</summary>
+    /// <returns><see langword="false"/> with a message in <paramref name="error"/> when a parameter is invalid.</returns>
+    public static bool TryParse(
+        IEnumerable<KeyValuePair<string, string?>> parameters,
+        [NotNullWhen(true)] out LogFilter? filter,
+        [NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        filter = null;
+        LogLevel? level = null;
+        List<string>? sources = null;
+        string? contains = null;
+        long? after = null;
+        foreach (var (name, value) in parameters)
+        {
+            switch (name)
+            {
+                case "level":
+                    if (!LogLevelNames.TryParse(value, out var parsed))
+                    {
+                        error = $"level: unknown level '{value}' (expected one of {string.Join(", ", LogLevelNames.Canonical)})";
+                        return false;
+                    }
+
+                    level = parsed;
+                    break;
+                case "source":
+                    if (value is null || value.Length > LogEntry.MaxSourceLength)
+                    {
+                        error = $"source: must be at most {LogEntry.MaxSourceLength} characters";
+                        return false;
+                    }
+
+                    (sources ??= []).Add(value);
+                    break;
+                case "contains":
+                    if (string.IsNullOrEmpty(value))
+                    {
+                        error = "contains: must not be empty";
+                        return false;
+                    }
+
+                    contains = value;
+                    break;
+                case "after":
+                    if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+                    {
+                        error = $"after: '{value}' is not a non-negative integer";
+                        return false;
+                    }
+
+                    after = id;
+                    break;
+            }
+        }
+
+        filter = new LogFilter { MinLevel = level, Sources = sources is null ? [] : sources.ToArray(), Contains = contains, After = after };
+        error = null;
+        return true;
+    }
+
+    /// <summary>Splits and decodes a query string into parameters, in order.</summary>
+    public static IEnumerable<KeyValuePair<string, string?>> SplitQuery(string? query)
+    {
+        if (string.IsNullOrEmpty(query))
+        {
+            yield break;
+        }
+
+        foreach (var part in query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = part.IndexOf('=', StringComparison.Ordinal);
+            var name = eq < 0 ? part : part[..eq];
+            var value = eq < 0 ? "" : part[(eq + 1)..];
+            yield return new(Unescape(name), Unescape(value));
+        }
+    }
+
+    private static string Unescape(string s) => Uri.UnescapeDataString(s.Replace('+', ' '));
+
+    private static bool ContainsOrdinal(IReadOnlyList<string> list, string value)
+    {
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (string.Equals(list[i], value, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Equal when every condition is equal (sources compared in order).</summary>
+    public bool Equals(LogFilter? other) =>
+        other is not null && MinLevel == other.MinLevel && Contains == other.Contains && After == other.After
+        && Sources.SequenceEqual(other.Sources, StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as LogFilter);
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var hash = HashCode.Combine(MinLevel, Contains, After);
+        foreach (var s in Sources)
+        {
+            hash = HashCode.Combine(hash, s);
+        }
+
+        return hash;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => ToQueryString();
+}

@@ -1,0 +1,124 @@
+using System.Net.WebSockets;
+using System.Text;
+using Lifeline.Hub.Tests.Infrastructure;
+using Lifeline.Protocol;
+using Lifeline.Testing.Tasks;
+using Lifeline.Testing.Time;
+
+namespace Lifeline.Hub.Tests.Ingest;
+
+/// <summary>Each kind of bad input gets its documented close code and a log line, and leaves other clients untouched.</summary>
+public class BadInputTests
+{
+    public static TheoryData<string, int> TextCases => new()
+    {
+        { "{not json", CloseCodes.InvalidMessage },
+        { """{"type":"subscribe"}""", CloseCodes.InvalidMessage },
+        { """{"type":"publish","entries":[]}""", CloseCodes.InvalidMessage },
+        { "[1,2,3]", CloseCodes.InvalidMessage },
+    };
+
+    [Theory]
+    [MemberData(nameof(TextCases))]
+    public async Task Ingest_InvalidMessage_ClosesWithCode_OthersUnaffected(string text, int code)
+    {
+        await using var hub = await HubHost.StartAsync();
+        await using var bystander = await hub.SubscribeAsync();
+        await bystander.ReceiveUntilAsync<LiveMessage>();
+        await using var good = await TestPublisher.ConnectAsync(hub);
+        await using var bad = await TestPublisher.ConnectAsync(hub);
+
+        await good.PublishAsync("1", new LogEntry { Message = "before" });
+        Assert.IsType<AckMessage>(await good.ReceiveAsync());
+        await bad.SendTextAsync(text);
+        var (status, _) = await bad.ReceiveCloseAsync();
+        Assert.Equal(code, (int)status!);
+        Assert.True(hub.Logs.Contains("invalid message"));
+
+        await good.PublishAsync("2", new LogEntry { Message = "after" });
+        Assert.IsType<AckMessage>(await good.ReceiveAsync());
+        await bystander.ReceiveEntriesAsync(2);
+        Assert.Equal(["before", "after"], bystander.Entries.Select(e => e.Message));
+    }
+
+    [Fact]
+    public async Task Ingest_BinaryFrame_Closes1003()
+    {
+        await using var hub = await HubHost.StartAsync();
+        await using var pub = await TestPublisher.ConnectAsync(hub);
+        await pub.Socket.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, CancellationToken.None).OrTimeout();
+        Assert.Equal(CloseCodes.UnsupportedData, (int)(await pub.ReceiveCloseAsync()).Status!);
+        Assert.True(hub.Logs.Contains("binary frames"));
+    }
+
+    [Fact]
+    public async Task Ingest_InvalidUtf8_Closes1007()
+    {
+        await using var hub = await HubHost.StartAsync();
+        await using var pub = await TestPublisher.ConnectAsync(hub);
+        await pub.SendTextAsync([(byte)'{', 0xC3, 0x28, (byte)'}']);
+        Assert.Equal(CloseCodes.InvalidPayload, (int)(await pub.ReceiveCloseAsync()).Status!);
+    }
+
+    [Fact]
+    public async Task Ingest_OversizeMessage_Closes1009_AndAckedEntriesStay()
+    {
+        await using var hub = await HubHost.StartAsync(o => o.MaxMessageBytes = 4096);
+        await using var pub = await TestPublisher.ConnectAsync(hub);
+        await pub.PublishAsync("1", new LogEntry { Message = "kept" });
+        Assert.Equal(new AckMessage("1", 1, 1, 1), await pub.ReceiveAsync());
+        await pub.PublishAsync("2", new LogEntry { Message = new string('x', 10_000) });
+        Assert.Equal(CloseCodes.MessageTooBig, (int)(await pub.ReceiveCloseAsync()).Status!);
+
+        var page = HttpBodyJson.ParseQueryPage(await hub.Http.GetByteArrayAsync("v1/logs"));
+        Assert.Equal("kept", Assert.Single(page.Entries).Message);
+    }
+
+    [Fact]
+    public async Task Ingest_Flood_Closes4029_AfterAnsweringWhatItAccepted()
+    {
+        // The clock stands still: the bucket holds exactly the burst (2 x rate) and never refills.
+        var time = new ManualTimeProvider();
+        await using var hub = await HubHost.StartAsync(o =>
+        {
+            o.MaxMessagesPerSecond = 5;
+            o.TimeProvider = time;
+        });
+        await using var pub = await TestPublisher.ConnectAsync(hub);
+        for (var i = 0; i < 50; i++)
+        {
+            await pub.PublishAsync($"{i}", new LogEntry { Message = $"m{i}" });
+        }
+
+        var acks = new List<AckMessage>();
+        while (await pub.ReceiveAsync() is { } m)
+        {
+            acks.Add(Assert.IsType<AckMessage>(m));
+        }
+
+        Assert.Equal(CloseCodes.Flood, (int)pub.Socket.CloseStatus!);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"{i}"), acks.Select(a => a.Ref));
+        var stored = HttpBodyJson.ParseQueryPage(await hub.Http.GetByteArrayAsync("v1/logs?limit=1000"));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"m{i}"), stored.Entries.Select(e => e.Message));
+        Assert.True(hub.Logs.Contains("messages per second"));
+    }
+
+    [Fact]
+    public async Task Stream_AnyDataFrame_Closes4400()
+    {
+        await using var hub = await HubHost.StartAsync();
+        await using var sub = await hub.SubscribeAsync();
+        await sub.ReceiveUntilAsync<LiveMessage>();
+        await sub.Socket.SendAsync(Encoding.UTF8.GetBytes("""{"type":"hello"}"""), WebSocketMessageType.Text, true, CancellationToken.None).OrTimeout();
+        Assert.Equal(CloseCodes.InvalidMessage, (int)(await sub.ReceiveCloseAsync()).Status!);
+    }
+
+    [Fact]
+    public async Task Stream_InvalidFilter_Is400()
+    {
+        await using var hub = await HubHost.StartAsync();
+        using var socket = new ClientWebSocket();
+        var e = await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(hub.WsUri("v1/stream?level=loud"), CancellationToken.None).OrTimeout());
+        Assert.Contains("400", e.Message, StringComparison.Ordinal);
+    }
+}
