@@ -35,12 +35,12 @@ internal static class TailCommand
                 Time = context.Environment.Time,
             };
             var writer = new EntryWriter(context.Environment, result.GetValue(json));
-            return await RunAsync(new LogStreamSubscriber(endpoint, options), writer, fromTime, context.Environment.Error, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(new LogStreamSubscriber(endpoint, options), options.ClientId, writer, fromTime, context.Environment.Error, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(LogStreamSubscriber subscriber, EntryWriter writer, DateTimeOffset? fromTime, TextWriter status, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(LogStreamSubscriber subscriber, string clientId, EntryWriter writer, DateTimeOffset? fromTime, TextWriter status, CancellationToken cancellationToken)
     {
         try
         {
@@ -54,11 +54,14 @@ internal static class TailCommand
                     case StreamEvent.Connected connected:
                         await status.WriteLineAsync(connected.Resumed
                             ? $"lifeline: reconnected, resuming after id {connected.After}"
-                            : $"lifeline: connected (hub at id {connected.LastId})").ConfigureAwait(false);
+                            : $"lifeline: connected as {clientId} (hub at id {connected.LastId})").ConfigureAwait(false);
                         break;
                     case StreamEvent.Disconnected lost:
                         await writer.FlushAsync().ConfigureAwait(false);
                         await status.WriteLineAsync($"lifeline: disconnected: {lost.Reason}; reconnecting in {lost.Delay.TotalSeconds:0.0} s (attempt {lost.Attempt})").ConfigureAwait(false);
+                        break;
+                    case StreamEvent.Reset reset:
+                        await status.WriteLineAsync($"lifeline: the hub restarted with an empty store (its last id {reset.HubLastId} is below {reset.Position}); following it from its start").ConfigureAwait(false);
                         break;
                     case StreamEvent.Gap gap:
                         await status.WriteLineAsync($"lifeline: gap: entries {gap.FromId}-{gap.ToId} are lost ({gap.Reason})").ConfigureAwait(false);

@@ -25,7 +25,14 @@ internal sealed partial class LogStreamSubscriber(HubEndpoint endpoint, LogStrea
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var socket = CreateSocket();
-            var uri = endpoint.WebSocket("v1/stream", options.Filter.ToQuery(after).Append(new("clientId", options.ClientId)));
+            // The backlog probe goes without clientId, so the hub does not count the real connection as a reconnect.
+            var query = options.Filter.ToQuery(after);
+            if (!needBacklog)
+            {
+                query.Add(new("clientId", options.ClientId));
+            }
+
+            var uri = endpoint.WebSocket("v1/stream", query);
             var failure = await TryConnectAsync(socket, uri, everConnected, cancellationToken).ConfigureAwait(false);
             TimeSpan? retryHint = null;
             if (failure is null)
@@ -61,6 +68,16 @@ internal sealed partial class LogStreamSubscriber(HubEndpoint endpoint, LogStrea
                                 // Learned where the hub is: reconnect at once from a few ids back, so the backlog comes first.
                                 needBacklog = false;
                                 after = Math.Max(0, lastId - options.Backlog);
+                                await CloseQuietlyAsync(socket).ConfigureAwait(false);
+                                goto Reconnect;
+                            }
+
+                            if (everConnected && after > lastId)
+                            {
+                                // The hub came back with fewer entries than we saw (a memory store restarted): its ids
+                                // start again, so follow it from its beginning rather than wait for ids it will reuse.
+                                yield return new StreamEvent.Reset(lastId, after.Value);
+                                after = 0;
                                 await CloseQuietlyAsync(socket).ConfigureAwait(false);
                                 goto Reconnect;
                             }

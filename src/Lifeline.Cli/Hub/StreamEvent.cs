@@ -15,6 +15,9 @@ internal abstract record StreamEvent
     /// <summary>The hub says entries in <paramref name="FromId"/>..<paramref name="ToId"/> will never be sent.</summary>
     public sealed record Gap(long FromId, long ToId, string Reason) : StreamEvent;
 
+    /// <summary>The hub's newest id is below our position: its store restarted empty; following from its start.</summary>
+    public sealed record Reset(long HubLastId, long Position) : StreamEvent;
+
     /// <summary>The connection was lost; the next attempt starts after <paramref name="Delay"/>.</summary>
     public sealed record Disconnected(string Reason, int Attempt, TimeSpan Delay) : StreamEvent;
 }
