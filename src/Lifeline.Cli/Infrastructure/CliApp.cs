@@ -35,12 +35,14 @@ internal static class CliApp
             return ExitCodes.Usage;
         }
 
+        using var signals = environment.HandleSignals ? new SignalCancellation(cancellationToken) : null;
+        cancellationToken = signals?.Token ?? cancellationToken;
         var configuration = new InvocationConfiguration
         {
             Output = environment.Out,
             Error = environment.Error,
             EnableDefaultExceptionHandler = false,
-            ProcessTerminationTimeout = environment.HandleSignals ? TimeSpan.FromSeconds(30) : null,
+            ProcessTerminationTimeout = null, // SignalCancellation does it, registered before anything runs
         };
         try
         {
