@@ -254,7 +254,7 @@ public sealed partial class LifelineClient
         ClientState stateAtStop;
         lock (_gate)
         {
-            stateAtStop = _state;
+            stateAtStop = State;
             if (_started && stateAtStop != ClientState.Faulted)
             {
                 SetState(ClientState.Stopping);
@@ -279,7 +279,7 @@ public sealed partial class LifelineClient
         }
 
         connected.TrySetException(new ObjectDisposedException(nameof(LifelineClient), "The client was stopped."));
-        _tracker?.MarkStopped();
+        _tracker.MarkStopped();
         _metrics.Dispose();
         string[] abandoned;
         lock (_abandoned)

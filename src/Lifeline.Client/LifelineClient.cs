@@ -27,7 +27,7 @@ public sealed partial class LifelineClient : IAsyncDisposable
     private readonly SendBuffer _sendBuffer;
     private readonly Channel<ReceivedMessage>? _inbox;
     private readonly Channel<ConnectionEnd> _closeEvents = Channel.CreateUnbounded<ConnectionEnd>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly UnstoppedClientTracker? _tracker;
+    private readonly UnstoppedClientTracker _tracker;
     private readonly Lock _gate = new();
 
     // Shutdown is signalled once, under _gate: _stopCts ends the supervisor and every wait; _hardStopCts (any StopAsync
@@ -38,7 +38,6 @@ public sealed partial class LifelineClient : IAsyncDisposable
     private Task<StopReport>? _stopTask;
     private bool _started;
     private int _readerActive;
-    private volatile ClientState _state = ClientState.Stopped;
     private TaskCompletionSource _connected = NewSignal();
     private TaskCompletionSource? _wake;
     private ClientFaultedException? _fault;
@@ -54,8 +53,9 @@ public sealed partial class LifelineClient : IAsyncDisposable
         _time = _options.TimeProvider;
         _logger = _options.LoggerFactory?.CreateLogger<LifelineClient>() ?? NullLogger<LifelineClient>.Instance;
         _name = _options.Name ?? (_options.Uri is { } uri ? uri.Authority : "lifeline-client");
-        _metrics = new ClientMetrics(_name, () => _state, () => _sendBuffer!.Count);
+        _metrics = new ClientMetrics(_name);
         _sendBuffer = new SendBuffer(_options.SendBuffer, _time, _metrics);
+        _metrics.Buffer = _sendBuffer;
         _messageSlots = new SemaphoreSlim(_options.ReceiveBufferCapacity, _options.ReceiveBufferCapacity);
         if (_options.EnableReadAll)
         {
@@ -67,14 +67,11 @@ public sealed partial class LifelineClient : IAsyncDisposable
             });
         }
 
-        if (_options.TrackUnstoppedClients)
-        {
-            _tracker = new UnstoppedClientTracker(_logger, _name);
-        }
+        _tracker = new UnstoppedClientTracker(_logger, _name, _metrics, _options.TrackUnstoppedClients);
     }
 
     /// <summary>The current state (see docs/client.md for the transitions).</summary>
-    public ClientState State => _state;
+    public ClientState State => _metrics.State;
 
     /// <summary>Why the client gave up, once <see cref="State"/> is <see cref="ClientState.Faulted"/>; otherwise null.</summary>
     public ClientFaultedException? Fault => Volatile.Read(ref _fault);
@@ -97,7 +94,7 @@ public sealed partial class LifelineClient : IAsyncDisposable
             }
 
             _started = true;
-            _tracker?.MarkStarted();
+            _tracker.MarkStarted();
             SetState(ClientState.Connecting);
 
             // The supervisor runs off the caller's stack; it is the only loop that connects, so at most one connect or
@@ -215,7 +212,7 @@ public sealed partial class LifelineClient : IAsyncDisposable
         }
     }
 
-    private void SetState(ClientState state) => _state = state;
+    private void SetState(ClientState state) => _metrics.State = state;
 
     private void HardStop()
     {

@@ -46,6 +46,7 @@ public class FatalErrorTests
         await client.StartAsync(CancellationToken.None);
 
         var disconnected = await events.DisconnectedAsync();
+        Assert.Equal(ClientState.Faulted, client.State);
         await Assert.ThrowsAsync<ClientFaultedException>(() => client.WaitUntilConnectedAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30)));
 
         Assert.Equal(DisconnectReason.ByServer, disconnected.Reason);
@@ -94,10 +95,13 @@ public class FatalErrorTests
         var options = TestOptions.For(server.GetUri());
         options.IsFatalClose = (status, description) => (int?)status == 4001 && description == "banned";
         await using var client = new LifelineClient(options);
+        var events = new EventRecorder(client);
         await client.StartAsync(CancellationToken.None);
 
-        var fault = await Assert.ThrowsAsync<ClientFaultedException>(() => client.WaitUntilConnectedAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30)));
+        var disconnected = await events.DisconnectedAsync();
 
-        Assert.Equal((WebSocketCloseStatus)4001, fault.CloseStatus);
+        Assert.False(disconnected.WillReconnect);
+        Assert.Equal(ClientState.Faulted, client.State);
+        Assert.Equal((WebSocketCloseStatus)4001, client.Fault!.CloseStatus);
     }
 }

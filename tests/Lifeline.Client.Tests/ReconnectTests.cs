@@ -40,7 +40,7 @@ public class ReconnectTests
 
         Assert.Equal(2, connected.Epoch);
         Assert.True(connected.IsReconnect);
-        Assert.Equal(2, server.TotalConnections);
+        await server.WaitForTotalConnectionsAsync(2).OrTimeout();
         Assert.Equal(1, client.GetSnapshot().Reconnects);
     }
 

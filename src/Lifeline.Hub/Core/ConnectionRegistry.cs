@@ -10,6 +10,9 @@ internal sealed class ConnectionRegistry
 
     public int Count => _connections.Count;
 
+    /// <summary>Raised after a connection is added or removed (tests wait on it instead of polling).</summary>
+    public event Action? Changed;
+
     public IEnumerable<HubConnection> Connections => _connections.Keys;
 
     /// <summary>Runs <paramref name="connection"/> to its end, registered meanwhile.</summary>
@@ -19,6 +22,7 @@ internal sealed class ConnectionRegistry
         var run = RunAfterAsync(started.Task, connection);
         _connections[connection] = run;
         started.SetResult();
+        Changed?.Invoke();
         try
         {
             await run.ConfigureAwait(false);
@@ -26,6 +30,7 @@ internal sealed class ConnectionRegistry
         finally
         {
             _connections.TryRemove(connection, out _);
+            Changed?.Invoke();
         }
     }
 

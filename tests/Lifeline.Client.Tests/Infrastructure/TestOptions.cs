@@ -12,6 +12,5 @@ internal static class TestOptions
         TimeProvider = time ?? new ManualTimeProvider(),
         KeepAliveInterval = TimeSpan.Zero,
         Reconnect = new ReconnectOptions { BaseDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(30), Jitter = static () => 1.0 },
-        TrackUnstoppedClients = true,
     };
 }

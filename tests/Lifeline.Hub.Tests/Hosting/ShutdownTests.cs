@@ -1,0 +1,104 @@
+using System.Net;
+using System.Net.WebSockets;
+using Lifeline.Hub.Tests.Infrastructure;
+using Lifeline.Protocol;
+using Lifeline.Testing.Tasks;
+
+namespace Lifeline.Hub.Tests.Hosting;
+
+public class ShutdownTests
+{
+    [Fact]
+    public async Task Stop_ClosesSubscribersWith1001_ResumePositionAndJitteredRetry()
+    {
+        await using var hub = await HubHost.StartAsync(o => o.ReconnectJitter = (TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(900)));
+        await using var a = await hub.SubscribeAsync();
+        await using var b = await hub.SubscribeAsync("level=error");
+        await a.ReceiveUntilAsync<LiveMessage>();
+        await b.ReceiveUntilAsync<LiveMessage>();
+        await hub.PostManyAsync(10);
+        await hub.PostManyAsync(1, first: 11, level: LogLevel.Error);
+        await hub.PostManyAsync(1, first: 12);
+        await a.ReceiveEntriesAsync(12);
+        await b.ReceiveEntriesAsync(1);
+
+        await hub.StopAsync();
+
+        foreach (var (sub, expected) in new[] { (a, 12L), (b, 11L) })
+        {
+            var (status, description) = await sub.ReceiveCloseAsync();
+            Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
+            Assert.True(CloseReason.TryParse(description, out var reason), description);
+            Assert.Equal(expected, reason.ResumeAfter);
+            Assert.InRange(reason.RetryAfterMs!.Value, 100, 900);
+        }
+    }
+
+    [Fact]
+    public async Task Stop_FlushesPendingIngest_EveryAckedEntryIsStored()
+    {
+        var dir = Directory.CreateTempSubdirectory("lifeline-stop-");
+        try
+        {
+            var db = Path.Combine(dir.FullName, "hub.db");
+            var acked = new List<AckMessage>();
+            await using (var hub = await HubHost.StartAsync(o =>
+            {
+                o.Store = HubStoreKind.Sqlite;
+                o.SqlitePath = db;
+            }))
+            {
+                await using var pub = await TestPublisher.ConnectAsync(hub);
+                for (var i = 0; i < 200; i++)
+                {
+                    await pub.PublishAsync($"{i}", new LogEntry { Message = $"m{i}" });
+                }
+
+                var stopping = hub.StopAsync();
+                while (await pub.ReceiveAsync() is { } m)
+                {
+                    acked.Add(Assert.IsType<AckMessage>(m));
+                }
+
+                Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, pub.Socket.CloseStatus);
+                await stopping.OrTimeout(TimeSpan.FromSeconds(30));
+            }
+
+            Assert.NotEmpty(acked);
+            await using var reopened = await HubHost.StartAsync(o =>
+            {
+                o.Store = HubStoreKind.Sqlite;
+                o.SqlitePath = db;
+            });
+            var page = HttpBodyJson.ParseQueryPage(await reopened.Http.GetByteArrayAsync("v1/logs?limit=1000"));
+            var stored = page.Entries.ToDictionary(e => e.Id, e => e.Message);
+            foreach (var ack in acked)
+            {
+                Assert.Equal($"m{ack.Ref}", stored[ack.FirstId]);
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Draining_HealthIs503_AndNewWorkIsRefusedWith503()
+    {
+        await using var hub = await HubHost.StartAsync();
+        Assert.Equal(HttpStatusCode.OK, (await hub.Http.GetAsync("healthz")).StatusCode);
+        hub.Core().BeginDrain();
+
+        using var health = await hub.Http.GetAsync("healthz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.Equal("""{"status":"draining"}""", await health.Content.ReadAsStringAsync());
+        using var post = await hub.PostRawAsync("[{\"message\":\"late\"}]", "application/json");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, post.StatusCode);
+
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(hub.WsUri("v1/stream"), CancellationToken.None).OrTimeout());
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, socket.HttpStatusCode);
+    }
+}

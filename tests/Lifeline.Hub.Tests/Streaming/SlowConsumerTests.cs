@@ -1,0 +1,107 @@
+using Lifeline.Hub.Tests.Infrastructure;
+using Lifeline.Protocol;
+
+namespace Lifeline.Hub.Tests.Streaming;
+
+/// <summary>
+/// A subscriber that does not read: the socket buffers fill, its bounded queue overflows, and it is switched to
+/// catch-up from the store. About 18 MB are published so that loopback socket buffers cannot absorb them.
+/// </summary>
+public class SlowConsumerTests
+{
+    private const int Count = 30_000;
+    private static readonly string Padding = new('p', 560);
+
+    private static async Task PublishAsync(HubHost hub)
+    {
+        for (var i = 0; i < Count; i += 1_000)
+        {
+            await hub.PostAsync([.. Enumerable.Range(i + 1, 1_000).Select(n => new LogEntry { Message = $"m{n} {Padding}" })]);
+        }
+    }
+
+    [Fact]
+    public async Task SlowSubscriber_IsSwitchedToCatchUp_GetsEverythingOnceInOrder_AndDoesNotSlowOthers()
+    {
+        await using var hub = await HubHost.StartAsync(o =>
+        {
+            o.MaxFrameBytes = 16 << 10;
+            o.SubscriberQueueBytes = 64 << 10;
+        });
+        await using var slow = await hub.SubscribeAsync("clientId=slow");
+        await using var fast = await hub.SubscribeAsync("clientId=fast");
+        await slow.ReceiveUntilAsync<LiveMessage>();
+        await fast.ReceiveUntilAsync<LiveMessage>();
+
+        // The fast subscriber reads while publishing goes on; the slow one reads nothing until the end.
+        var fastReads = fast.ReceiveEntriesAsync(Count);
+        await PublishAsync(hub);
+        await fastReads;
+        Assert.Equal(Enumerable.Range(1, Count).Select(i => (long)i), fast.Entries.Select(e => e.Id));
+
+        var stats = await hub.StatsAsync();
+        Assert.True(stats.GetProperty("overflows").GetInt64() >= 1, stats.ToString());
+
+        await slow.ReceiveEntriesAsync(Count);
+        Assert.Equal(Enumerable.Range(1, Count).Select(i => (long)i), slow.Entries.Select(e => e.Id));
+        Assert.Empty(slow.Messages.OfType<GapMessage>());
+    }
+
+    [Fact]
+    public async Task SlowSubscriber_BehindRetention_GapPolicy_GetsOverflowGap_AndEveryIdIsAccountedFor()
+    {
+        await using var hub = await HubHost.StartAsync(o =>
+        {
+            o.MaxFrameBytes = 16 << 10;
+            o.SubscriberQueueBytes = 64 << 10;
+            o.MemoryMaxEntries = 2_000;
+        });
+        await using var slow = await hub.SubscribeAsync();
+        await slow.ReceiveUntilAsync<LiveMessage>();
+        await PublishAsync(hub);
+
+        var seen = new List<long>();
+        while (seen.Count == 0 || seen[^1] < Count)
+        {
+            switch (await slow.ReceiveAsync())
+            {
+                case EntriesMessage e:
+                    seen.AddRange(e.Entries.Select(x => x.Id));
+                    break;
+                case GapMessage g:
+                    Assert.Equal(GapReasons.Overflow, g.Reason);
+                    Assert.True(seen.Count == 0 || g.FromId == seen[^1] + 1, $"gap {g.FromId} after {seen.LastOrDefault()}");
+                    for (var id = g.FromId; id <= g.ToId; id++)
+                    {
+                        seen.Add(id);
+                    }
+
+                    break;
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(1, Count).Select(i => (long)i), seen);
+        Assert.NotEmpty(slow.Messages.OfType<GapMessage>());
+    }
+
+    [Fact]
+    public async Task SlowSubscriber_BehindRetention_ClosePolicy_Closes4008_WithItsResumePosition()
+    {
+        await using var hub = await HubHost.StartAsync(o =>
+        {
+            o.MaxFrameBytes = 16 << 10;
+            o.SubscriberQueueBytes = 64 << 10;
+            o.MemoryMaxEntries = 2_000;
+            o.SlowConsumerPolicy = SlowConsumerPolicy.Close;
+        });
+        await using var slow = await hub.SubscribeAsync();
+        await slow.ReceiveUntilAsync<LiveMessage>();
+        await PublishAsync(hub);
+
+        var (status, description) = await slow.ReceiveCloseAsync();
+        Assert.Equal(CloseCodes.SlowConsumer, (int)status!);
+        Assert.True(CloseReason.TryParse(description, out var reason));
+        Assert.Equal(slow.Entries.Count == 0 ? 0 : slow.Entries[^1].Id, reason.ResumeAfter);
+        Assert.Equal(Enumerable.Range(1, slow.Entries.Count).Select(i => (long)i), slow.Entries.Select(e => e.Id));
+    }
+}
