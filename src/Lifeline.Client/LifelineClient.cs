@@ -215,13 +215,17 @@ public sealed partial class LifelineClient : IAsyncDisposable
 
     private void HardStop()
     {
+        // The stop's deadline: abort the open socket here and now (it unblocks a stalled write at once), then let the
+        // graceful part see the cancellation and finish the teardown.
         try
         {
-            _hardStopCts.Cancel();
+            Volatile.Read(ref _current)?.Abort();
         }
         catch (ObjectDisposedException)
         {
-            // Never disposed while a stop can still read it; nothing to do.
+            // The connection was already torn down.
         }
+
+        _hardStopCts.Cancel();
     }
 }
