@@ -215,17 +215,13 @@ public sealed partial class LifelineClient : IAsyncDisposable
 
     private void HardStop()
     {
-        // The stop's deadline: abort the open socket here and now (it unblocks a stalled write at once), then let the
-        // graceful part see the cancellation and finish the teardown.
         try
         {
-            Volatile.Read(ref _current)?.Abort();
+            _hardStopCts.Cancel();
         }
         catch (ObjectDisposedException)
         {
-            // The connection was already torn down.
+            // Never disposed while a stop can still read it; nothing to do.
         }
-
-        _hardStopCts.Cancel();
     }
 }
