@@ -16,8 +16,7 @@ public class FatalErrorTests
         await using var server = await TestServer.StartAsync();
         server.RejectStatus = status;
         await using var client = new LifelineClient(TestOptions.For(server.GetUri()));
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
 
         var fault = await Assert.ThrowsAsync<ClientFaultedException>(() => client.WaitUntilConnectedAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30)));
 
@@ -42,8 +41,7 @@ public class FatalErrorTests
         await using var server = await TestServer.StartAsync();
         server.OnAccepted = c => c.CloseAsync((WebSocketCloseStatus)code, "no");
         await using var client = new LifelineClient(TestOptions.For(server.GetUri()));
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
 
         var disconnected = await events.DisconnectedAsync();
         Assert.Equal(ClientState.Faulted, client.State);
@@ -69,10 +67,8 @@ public class FatalErrorTests
     {
         await using var server = await TestServer.StartAsync();
         server.OnAccepted = c => c.Number == 1 ? c.CloseAsync((WebSocketCloseStatus)code, null) : Task.CompletedTask;
-        var time = new ManualTimeProvider();
-        await using var client = new LifelineClient(TestOptions.For(server.GetUri(), time));
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        await using var client = new LifelineClient(TestOptions.For(server.GetUri(), out var time));
+        var events = await EventRecorder.StartAsync(client);
 
         var disconnected = await events.DisconnectedAsync();
         time.Advance((await events.ReconnectingAsync()).Delay);
@@ -95,8 +91,7 @@ public class FatalErrorTests
         var options = TestOptions.For(server.GetUri());
         options.IsFatalClose = (status, description) => (int?)status == 4001 && description == "banned";
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
 
         var disconnected = await events.DisconnectedAsync();
 

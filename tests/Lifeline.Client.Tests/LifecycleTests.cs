@@ -11,9 +11,7 @@ public class LifecycleTests
     {
         await using var server = await TestServer.StartAsync();
         await using var client = new LifelineClient(TestOptions.For(server.GetUri()));
-        var events = new EventRecorder(client);
-
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         await client.WaitUntilConnectedAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30));
 
         Assert.Equal(ClientState.Connected, client.State);
@@ -28,8 +26,7 @@ public class LifecycleTests
     {
         await using var server = await TestServer.StartAsync();
         var client = new LifelineClient(TestOptions.For(server.GetUri()));
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         await client.WaitUntilConnectedAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30));
         var serverSide = await server.NextConnectionAsync().OrTimeout();
 
@@ -54,8 +51,7 @@ public class LifecycleTests
     {
         await using var server = await TestServer.StartAsync();
         var client = new LifelineClient(TestOptions.For(server.GetUri()));
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         await client.WaitUntilConnectedAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30));
 
         var stops = Enumerable.Range(0, 8).Select(_ => Task.Run(() => client.StopAsync(CancellationToken.None))).ToArray();
@@ -134,8 +130,7 @@ public class LifecycleTests
             o.AddSubProtocol("lifeline.v1");
         };
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         var first = await server.NextConnectionAsync().OrTimeout(TimeSpan.FromSeconds(30));
         await events.ConnectedAsync();
 

@@ -20,8 +20,7 @@ public class ReceiveTests
                 await c.CloseAsync(WebSocketCloseStatus.InternalServerError);
             }
         };
-        var time = new ManualTimeProvider();
-        var options = TestOptions.For(server.GetUri(), time);
+        var options = TestOptions.For(server.GetUri(), out var time);
         options.Reconnect.Jitter = static () => 0; // reconnect at once
         var client = new LifelineClient(options);
         await client.StartAsync(CancellationToken.None);
@@ -137,12 +136,10 @@ public class ReceiveTests
     {
         await using var server = await TestServer.StartAsync();
         server.OnAccepted = c => c.Number == 1 ? c.SendAsync(new string('x', 5000)) : c.SendAsync("small");
-        var time = new ManualTimeProvider();
-        var options = TestOptions.For(server.GetUri(), time);
+        var options = TestOptions.For(server.GetUri(), out var time);
         options.MaxMessageBytes = 4096;
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         var first = await server.NextConnectionAsync().OrTimeout(TimeSpan.FromSeconds(30));
 
         var disconnected = await events.DisconnectedAsync();
@@ -176,10 +173,8 @@ public class ReceiveTests
     public async Task LifecycleEvents_ComeInOrder_WithTheirReasons()
     {
         await using var server = await TestServer.StartAsync();
-        var time = new ManualTimeProvider();
-        var client = new LifelineClient(TestOptions.For(server.GetUri(), time));
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var client = new LifelineClient(TestOptions.For(server.GetUri(), out var time));
+        var events = await EventRecorder.StartAsync(client);
         var first = await server.NextConnectionAsync().OrTimeout(TimeSpan.FromSeconds(30));
         await events.ConnectedAsync();
         first.Abort();                                           // lost: no close frame

@@ -50,8 +50,7 @@ public class SendTests
     {
         await using var server = await TestServer.StartAsync();
         server.Echo = false;
-        var time = new ManualTimeProvider();
-        var options = TestOptions.For(server.GetUri(), time);
+        var options = TestOptions.For(server.GetUri(), out var time);
         var hookCalls = 0;
         var inHook = new TaskCompletionSource<ClientState>(TaskCreationOptions.RunContinuationsAsynchronously);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -68,8 +67,7 @@ public class SendTests
             await gate.Task.WaitAsync(ct);
         };
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         var first = await server.NextConnectionAsync().OrTimeout(TimeSpan.FromSeconds(30));
         await events.ConnectedAsync();
         await first.CloseAsync(WebSocketCloseStatus.InternalServerError);
@@ -124,12 +122,10 @@ public class SendTests
         await using var server = await TestServer.StartAsync();
         server.Echo = false;
         server.RejectStatus = 503;
-        var time = new ManualTimeProvider();
-        var options = TestOptions.For(server.GetUri(), time);
+        var options = TestOptions.For(server.GetUri(), out var time);
         options.SendBuffer = new SendBufferOptions { Capacity = 2, OverflowPolicy = SendOverflowPolicy.DropOldest };
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         var reconnecting = await events.ReconnectingAsync();
 
         var sends = new[] { "a", "b", "c" }.Select(m => client.SendAsync(m, CancellationToken.None).AsTask()).ToArray();
@@ -152,12 +148,10 @@ public class SendTests
         await using var server = await TestServer.StartAsync();
         server.Echo = false;
         server.RejectStatus = 503;
-        var time = new ManualTimeProvider();
-        var options = TestOptions.For(server.GetUri(), time);
+        var options = TestOptions.For(server.GetUri(), out var time);
         options.SendBuffer = new SendBufferOptions { Capacity = 1, OverflowPolicy = SendOverflowPolicy.Wait };
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         var reconnecting = await events.ReconnectingAsync();
 
         var a = client.SendAsync("a", CancellationToken.None).AsTask();
@@ -183,13 +177,11 @@ public class SendTests
         await using var server = await TestServer.StartAsync();
         server.Echo = false;
         server.RejectStatus = 503;
-        var time = new ManualTimeProvider();
-        var options = TestOptions.For(server.GetUri(), time);
+        var options = TestOptions.For(server.GetUri(), out var time);
         options.SendBuffer = new SendBufferOptions { TimeToLive = TimeSpan.FromSeconds(5) };
         options.Reconnect.Policy = _ => TimeSpan.FromHours(1);
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         await events.ReconnectingAsync();
 
         var old = client.SendAsync("old", CancellationToken.None).AsTask();

@@ -156,9 +156,10 @@ internal sealed partial class LogShipper : IAsyncDisposable
         }
 
         // At this point the loop has ended: every entry is acknowledged, rejected, dropped or counted as lost.
+        // _wake is deliberately not disposed: an Enqueue racing with shutdown may still release it, and a log call must
+        // never throw. A SemaphoreSlim whose wait handle is never used holds no unmanaged resource.
         await _publisher.DisposeAsync().ConfigureAwait(false);
         _abort.Dispose();
-        _wake.Dispose();
     }
 
     private void OnDropped(LogEntry entry)

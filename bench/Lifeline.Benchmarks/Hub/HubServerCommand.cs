@@ -1,0 +1,29 @@
+using Lifeline.Benchmarks.Hub.Load;
+using Lifeline.Hub;
+
+namespace Lifeline.Benchmarks.Hub;
+
+/// <summary>
+/// <c>hub-server [memory|sqlite] [path]</c>: hosts a load-tuned hub on 127.0.0.1:free port, prints
+/// <c>LISTENING &lt;url&gt;</c>, and stops when its standard input closes. hub-load runs it pinned to its own core.
+/// </summary>
+public sealed class HubServerCommand : IBenchCommand
+{
+    /// <inheritdoc />
+    public string Name => "hub-server";
+
+    /// <inheritdoc />
+    public string Description => "Hosts a hub for hub-load in a separate process (stops when stdin closes)";
+
+    /// <inheritdoc />
+    public async Task<int> RunAsync(string[] args)
+    {
+        var store = args.Length > 0 && args[0] == "sqlite" ? HubStoreKind.Sqlite : HubStoreKind.Memory;
+        var path = args.Length > 1 ? args[1] : Path.Combine(Path.GetTempPath(), "lifeline-load-server.db");
+        await using var hub = await InProcessHub.StartAsync(store, path);
+        Console.WriteLine("LISTENING " + hub.BaseUri);
+        Console.Out.Flush();
+        await Console.In.ReadToEndAsync();
+        return 0;
+    }
+}
