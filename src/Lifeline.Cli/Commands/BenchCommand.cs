@@ -98,7 +98,7 @@ internal static class BenchCommand
         foreach (var (name, r) in results)
         {
             table.AddRow(name, Number(r.EntriesPerSecond), Number(r.IngestedPerSecond), Milliseconds(r.P50Ms), Milliseconds(r.P99Ms), Milliseconds(r.MaxMs),
-                r.BytesPerSubscriber > 0 ? $"{Number(r.BytesPerSubscriber)} ({Markup.Escape(r.MemoryMethod)})" : "-", Number(r.Entries), r.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture), r.Failures.ToString(CultureInfo.InvariantCulture));
+                r.ManagedBytesPerSubscriber > 0 ? $"{Number(r.ManagedBytesPerSubscriber)} managed, {Number(r.ResidentBytesPerSubscriber)} resident" : "-", Number(r.Entries), r.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture), r.Failures.ToString(CultureInfo.InvariantCulture));
         }
 
         console.Write(table);
