@@ -28,13 +28,17 @@ public sealed partial class LifelineClient
         }
 
         var reached = false;
-        if (await RunOnConnectedAsync(conn, stopToken).ConfigureAwait(false) && !conn.Cts.IsCancellationRequested)
+        if (await RunOnConnectedAsync(conn, stopToken).ConfigureAwait(false) && !conn.Cts.IsCancellationRequested && !stopToken.IsCancellationRequested)
         {
             reached = true;
             TaskCompletionSource connected;
             lock (_gate)
             {
-                SetState(ClientState.Connected);
+                if (!stopToken.IsCancellationRequested)
+                {
+                    SetState(ClientState.Connected); // never over a Stopping set by a concurrent stop
+                }
+
                 connected = _connected;
             }
 
@@ -254,7 +258,7 @@ public sealed partial class LifelineClient
         ClientState stateAtStop;
         lock (_gate)
         {
-            stateAtStop = _state;
+            stateAtStop = State;
             if (_started && stateAtStop != ClientState.Faulted)
             {
                 SetState(ClientState.Stopping);
@@ -279,7 +283,7 @@ public sealed partial class LifelineClient
         }
 
         connected.TrySetException(new ObjectDisposedException(nameof(LifelineClient), "The client was stopped."));
-        _tracker?.MarkStopped();
+        _tracker.MarkStopped();
         _metrics.Dispose();
         string[] abandoned;
         lock (_abandoned)

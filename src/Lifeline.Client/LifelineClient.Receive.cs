@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using System.Threading.Channels;
 using Lifeline.Client.Internal;
 
 namespace Lifeline.Client;
@@ -83,22 +82,33 @@ public sealed partial class LifelineClient
     /// <summary>Queues a message for ReadAllAsync and the MessageReceived handlers; false if the connection ended while waiting for room.</summary>
     private ValueTask<bool> DeliverAsync(Connection conn, ReceivedMessage message)
     {
-        if ((_inbox is null || _inbox.Writer.TryWrite(message)) && MessageReceived is null)
+        // Fast path: a free slot in the inbox (taken synchronously, no allocation) and no event handlers.
+        if (_inbox is null || (_inboxSlots!.Wait(0) && _inbox.Writer.TryWrite(message)))
         {
-            return ValueTask.FromResult(true);
+            if (MessageReceived is null)
+            {
+                return ValueTask.FromResult(true);
+            }
+
+            return DeliverSlowAsync(conn, message, queued: true);
         }
 
-        return DeliverSlowAsync(conn, message);
+        return DeliverSlowAsync(conn, message, queued: false);
     }
 
-    private async ValueTask<bool> DeliverSlowAsync(Connection conn, ReceivedMessage message)
+    private async ValueTask<bool> DeliverSlowAsync(Connection conn, ReceivedMessage message, bool queued)
     {
         var token = conn.Cts.Token;
         try
         {
-            if (_inbox is not null && !_inbox.Writer.TryWrite(message))
+            if (!queued)
             {
-                await _inbox.Writer.WriteAsync(message, token).ConfigureAwait(false);
+                // The inbox is full (or completed by a stop): wait for the reader, which pauses reading the socket.
+                await _inboxSlots!.WaitAsync(token).ConfigureAwait(false);
+                if (!_inbox!.Writer.TryWrite(message))
+                {
+                    return _stopCts.IsCancellationRequested;
+                }
             }
 
             if (MessageReceived is not null)
@@ -113,10 +123,6 @@ public sealed partial class LifelineClient
         {
             // The client is stopping (it keeps reading until the server's close arrives, dropping what nobody reads any
             // more), or the connection ended and another loop has reported why.
-            return _stopCts.IsCancellationRequested;
-        }
-        catch (ChannelClosedException)
-        {
             return _stopCts.IsCancellationRequested;
         }
     }

@@ -50,12 +50,14 @@ public sealed partial class LifelineClient
                     var fatal = FatalClose(ended);
                     var disconnected = new DisconnectedEventArgs(epoch, ended.Reason, ended.CloseStatus, ended.CloseDescription, ended.Exception, willReconnect: fatal is null);
                     Log.Disconnected(_logger, _name, epoch, disconnected, fatal is null);
-                    Post(disconnected);
                     if (fatal is not null)
                     {
-                        EnterFault(fatal);
+                        EnterFault(fatal); // first, so a Disconnected handler already sees Faulted
+                        Post(disconnected);
                         return;
                     }
+
+                    Post(disconnected);
                 }
                 else
                 {

@@ -26,8 +26,9 @@ public sealed partial class LifelineClient : IAsyncDisposable
     private readonly ClientMetrics _metrics;
     private readonly SendBuffer _sendBuffer;
     private readonly Channel<ReceivedMessage>? _inbox;
+    private readonly SemaphoreSlim? _inboxSlots;
     private readonly Channel<ConnectionEnd> _closeEvents = Channel.CreateUnbounded<ConnectionEnd>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly UnstoppedClientTracker? _tracker;
+    private readonly UnstoppedClientTracker _tracker;
     private readonly Lock _gate = new();
 
     // Shutdown is signalled once, under _gate: _stopCts ends the supervisor and every wait; _hardStopCts (any StopAsync
@@ -38,7 +39,6 @@ public sealed partial class LifelineClient : IAsyncDisposable
     private Task<StopReport>? _stopTask;
     private bool _started;
     private int _readerActive;
-    private volatile ClientState _state = ClientState.Stopped;
     private TaskCompletionSource _connected = NewSignal();
     private TaskCompletionSource? _wake;
     private ClientFaultedException? _fault;
@@ -54,27 +54,22 @@ public sealed partial class LifelineClient : IAsyncDisposable
         _time = _options.TimeProvider;
         _logger = _options.LoggerFactory?.CreateLogger<LifelineClient>() ?? NullLogger<LifelineClient>.Instance;
         _name = _options.Name ?? (_options.Uri is { } uri ? uri.Authority : "lifeline-client");
-        _metrics = new ClientMetrics(_name, () => _state, () => _sendBuffer!.Count);
+        _metrics = new ClientMetrics(_name);
         _sendBuffer = new SendBuffer(_options.SendBuffer, _time, _metrics);
+        _metrics.Buffer = _sendBuffer;
         _messageSlots = new SemaphoreSlim(_options.ReceiveBufferCapacity, _options.ReceiveBufferCapacity);
         if (_options.EnableReadAll)
         {
-            _inbox = Channel.CreateBounded<ReceivedMessage>(new BoundedChannelOptions(_options.ReceiveBufferCapacity)
-            {
-                SingleReader = true,
-                SingleWriter = true,
-                FullMode = BoundedChannelFullMode.Wait,
-            });
+            // The single-consumer unbounded channel is the cheapest hand-off; _inboxSlots bounds it (one permit per queued message).
+            _inbox = Channel.CreateUnbounded<ReceivedMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            _inboxSlots = new SemaphoreSlim(_options.ReceiveBufferCapacity, _options.ReceiveBufferCapacity);
         }
 
-        if (_options.TrackUnstoppedClients)
-        {
-            _tracker = new UnstoppedClientTracker(_logger, _name);
-        }
+        _tracker = new UnstoppedClientTracker(_logger, _name, _metrics, _options.TrackUnstoppedClients);
     }
 
     /// <summary>The current state (see docs/client.md for the transitions).</summary>
-    public ClientState State => _state;
+    public ClientState State => _metrics.State;
 
     /// <summary>Why the client gave up, once <see cref="State"/> is <see cref="ClientState.Faulted"/>; otherwise null.</summary>
     public ClientFaultedException? Fault => Volatile.Read(ref _fault);
@@ -97,7 +92,7 @@ public sealed partial class LifelineClient : IAsyncDisposable
             }
 
             _started = true;
-            _tracker?.MarkStarted();
+            _tracker.MarkStarted();
             SetState(ClientState.Connecting);
 
             // The supervisor runs off the caller's stack; it is the only loop that connects, so at most one connect or
@@ -143,7 +138,9 @@ public sealed partial class LifelineClient : IAsyncDisposable
     /// <param name="cancellationToken">When it fires, the graceful part (finishing the message being written, the close
     /// handshake) is cut short: the socket is aborted and the stop completes promptly. It never makes StopAsync throw.</param>
     /// <returns>What was done and what had to be abandoned. When called from one of this client's event handlers, it
-    /// completes before that handler's own dispatch loop has ended (it ends as soon as the handler returns).</returns>
+    /// completes before that handler's own dispatch loop has ended (it ends as soon as the handler returns). When called
+    /// from <see cref="LifelineClientOptions.OnConnected"/>, it only requests the stop (which runs once the hook returns)
+    /// and reports that; call it again from elsewhere to await the full stop.</returns>
     public async Task<StopReport> StopAsync(CancellationToken cancellationToken)
     {
         Task<StopReport> stop;
@@ -151,6 +148,13 @@ public sealed partial class LifelineClient : IAsyncDisposable
         {
             _stopTask ??= StopCoreAsync();
             stop = _stopTask;
+        }
+
+        if (s_onConnectedScope.Value is { } scoped && ReferenceEquals(scoped, Volatile.Read(ref _current)))
+        {
+            // Called from OnConnected, which runs on the supervisor: waiting for the supervisor here would deadlock.
+            // The stop proceeds as soon as the hook returns (its token is already cancelled).
+            return new StopReport(State, closedGracefully: false, deadlineReached: false, abandonedSends: 0, ["stop requested from OnConnected: it completes after the hook returns"]);
         }
 
         using (cancellationToken.UnsafeRegister(static s => ((LifelineClient)s!).HardStop(), this))
@@ -205,6 +209,7 @@ public sealed partial class LifelineClient : IAsyncDisposable
             {
                 while (reader.TryRead(out var message))
                 {
+                    _inboxSlots!.Release();
                     yield return message;
                 }
             }
@@ -215,7 +220,7 @@ public sealed partial class LifelineClient : IAsyncDisposable
         }
     }
 
-    private void SetState(ClientState state) => _state = state;
+    private void SetState(ClientState state) => _metrics.State = state;
 
     private void HardStop()
     {

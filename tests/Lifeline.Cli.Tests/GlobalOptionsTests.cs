@@ -7,7 +7,7 @@ public class GlobalOptionsTests
 {
     private static HubEndpoint Resolve(Dictionary<string, string> variables, params string[] args)
     {
-        var environment = new CliEnvironment { Out = TextWriter.Null, Error = TextWriter.Null, GetVariable = variables.GetValueOrDefault };
+        var environment = new CliEnvironment { Out = TextWriter.Null, Error = TextWriter.Null, Variables = variables };
         var context = new CommandContext(environment, new GlobalOptions());
         var root = CliApp.BuildRoot(context);
         return context.ResolveEndpoint(root.Parse(["stats", .. args]));

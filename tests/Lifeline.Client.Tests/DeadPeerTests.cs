@@ -14,12 +14,10 @@ public class DeadPeerTests
         await using var server = await TestServer.StartAsync();
         server.Echo = false;
         await using var proxy = await FaultProxy.StartAsync(server.EndPoint);
-        var time = new ManualTimeProvider();
-        var options = TestOptions.For(proxy.GetUri("ws", "/ws"), time);
+        var options = TestOptions.For(proxy.GetUri("ws", "/ws"), out var time);
         options.InactivityTimeout = TimeSpan.FromSeconds(10);
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         await events.ConnectedAsync();
         Assert.Equal(TimeSpan.FromSeconds(10), time.NextDueIn);
 
@@ -44,8 +42,7 @@ public class DeadPeerTests
     public async Task Messages_PostponeTheInactivityTimeout()
     {
         await using var server = await TestServer.StartAsync();
-        var time = new ManualTimeProvider();
-        var options = TestOptions.For(server.GetUri(), time);
+        var options = TestOptions.For(server.GetUri(), out var time);
         options.InactivityTimeout = TimeSpan.FromSeconds(10);
         await using var client = new LifelineClient(options);
         await client.StartAsync(CancellationToken.None);
@@ -69,13 +66,11 @@ public class DeadPeerTests
         await using var server = await TestServer.StartAsync();
         server.Echo = false;
         await using var proxy = await FaultProxy.StartAsync(server.EndPoint);
-        var time = new ManualTimeProvider();
-        var options = TestOptions.For(proxy.GetUri("ws", "/ws"), time);
+        var options = TestOptions.For(proxy.GetUri("ws", "/ws"), out var time);
         options.KeepAliveInterval = TimeSpan.FromMilliseconds(100);
         options.KeepAliveTimeout = TimeSpan.FromMilliseconds(400);
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         await events.ConnectedAsync();
 
         // Pongs no longer arrive. The runtime's keep-alive (real time, not the TimeProvider) aborts the socket

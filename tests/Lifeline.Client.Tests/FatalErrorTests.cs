@@ -16,8 +16,7 @@ public class FatalErrorTests
         await using var server = await TestServer.StartAsync();
         server.RejectStatus = status;
         await using var client = new LifelineClient(TestOptions.For(server.GetUri()));
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
 
         var fault = await Assert.ThrowsAsync<ClientFaultedException>(() => client.WaitUntilConnectedAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30)));
 
@@ -42,10 +41,10 @@ public class FatalErrorTests
         await using var server = await TestServer.StartAsync();
         server.OnAccepted = c => c.CloseAsync((WebSocketCloseStatus)code, "no");
         await using var client = new LifelineClient(TestOptions.For(server.GetUri()));
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
 
         var disconnected = await events.DisconnectedAsync();
+        Assert.Equal(ClientState.Faulted, client.State);
         await Assert.ThrowsAsync<ClientFaultedException>(() => client.WaitUntilConnectedAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30)));
 
         Assert.Equal(DisconnectReason.ByServer, disconnected.Reason);
@@ -68,10 +67,8 @@ public class FatalErrorTests
     {
         await using var server = await TestServer.StartAsync();
         server.OnAccepted = c => c.Number == 1 ? c.CloseAsync((WebSocketCloseStatus)code, null) : Task.CompletedTask;
-        var time = new ManualTimeProvider();
-        await using var client = new LifelineClient(TestOptions.For(server.GetUri(), time));
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        await using var client = new LifelineClient(TestOptions.For(server.GetUri(), out var time));
+        var events = await EventRecorder.StartAsync(client);
 
         var disconnected = await events.DisconnectedAsync();
         time.Advance((await events.ReconnectingAsync()).Delay);
@@ -94,10 +91,12 @@ public class FatalErrorTests
         var options = TestOptions.For(server.GetUri());
         options.IsFatalClose = (status, description) => (int?)status == 4001 && description == "banned";
         await using var client = new LifelineClient(options);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
 
-        var fault = await Assert.ThrowsAsync<ClientFaultedException>(() => client.WaitUntilConnectedAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30)));
+        var disconnected = await events.DisconnectedAsync();
 
-        Assert.Equal((WebSocketCloseStatus)4001, fault.CloseStatus);
+        Assert.False(disconnected.WillReconnect);
+        Assert.Equal(ClientState.Faulted, client.State);
+        Assert.Equal((WebSocketCloseStatus)4001, client.Fault!.CloseStatus);
     }
 }

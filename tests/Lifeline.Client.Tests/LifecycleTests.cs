@@ -11,9 +11,7 @@ public class LifecycleTests
     {
         await using var server = await TestServer.StartAsync();
         await using var client = new LifelineClient(TestOptions.For(server.GetUri()));
-        var events = new EventRecorder(client);
-
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         await client.WaitUntilConnectedAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30));
 
         Assert.Equal(ClientState.Connected, client.State);
@@ -28,8 +26,7 @@ public class LifecycleTests
     {
         await using var server = await TestServer.StartAsync();
         var client = new LifelineClient(TestOptions.For(server.GetUri()));
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         await client.WaitUntilConnectedAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30));
         var serverSide = await server.NextConnectionAsync().OrTimeout();
 
@@ -54,8 +51,7 @@ public class LifecycleTests
     {
         await using var server = await TestServer.StartAsync();
         var client = new LifelineClient(TestOptions.For(server.GetUri()));
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         await client.WaitUntilConnectedAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30));
 
         var stops = Enumerable.Range(0, 8).Select(_ => Task.Run(() => client.StopAsync(CancellationToken.None))).ToArray();
@@ -134,8 +130,7 @@ public class LifecycleTests
             o.AddSubProtocol("lifeline.v1");
         };
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         var first = await server.NextConnectionAsync().OrTimeout(TimeSpan.FromSeconds(30));
         await events.ConnectedAsync();
 
@@ -148,5 +143,24 @@ public class LifecycleTests
         Assert.Equal("?after=2", second.Query);
         Assert.Equal("Bearer k1", second.Headers["Authorization"]);
         Assert.Equal("lifeline.v1", second.SubProtocol);
+    }
+
+    [Fact]
+    public async Task StopAsync_FromInsideOnConnected_DoesNotDeadlock()
+    {
+        await using var server = await TestServer.StartAsync();
+        var options = TestOptions.For(server.GetUri());
+        var requested = new TaskCompletionSource<StopReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        options.OnConnected = async (client, ct) => requested.TrySetResult(await client.StopAsync(CancellationToken.None));
+        var client = new LifelineClient(options);
+        var events = await EventRecorder.StartAsync(client);
+
+        var inHook = await requested.Task.OrTimeout(TimeSpan.FromSeconds(30));
+        var report = await client.StopAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30));
+
+        Assert.Contains("stop requested from OnConnected: it completes after the hook returns", inHook.Abandoned);
+        Assert.Equal(ClientState.Stopped, client.State);
+        Assert.True(report.ClosedGracefully, report.ToString());
+        Assert.Equal(0, events.Count<ConnectedEventArgs>()); // the connection never became Connected
     }
 }

@@ -12,10 +12,8 @@ public class ReconnectTests
     public async Task ServerClose_Reconnects_AfterTheBackoffDelay()
     {
         await using var server = await TestServer.StartAsync();
-        var time = new ManualTimeProvider();
-        await using var client = new LifelineClient(TestOptions.For(server.GetUri(), time));
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        await using var client = new LifelineClient(TestOptions.For(server.GetUri(), out var time));
+        var events = await EventRecorder.StartAsync(client);
         var first = await server.NextConnectionAsync().OrTimeout(TimeSpan.FromSeconds(30));
         await events.ConnectedAsync();
 
@@ -40,7 +38,7 @@ public class ReconnectTests
 
         Assert.Equal(2, connected.Epoch);
         Assert.True(connected.IsReconnect);
-        Assert.Equal(2, server.TotalConnections);
+        await server.WaitForTotalConnectionsAsync(2).OrTimeout();
         Assert.Equal(1, client.GetSnapshot().Reconnects);
     }
 
@@ -49,10 +47,8 @@ public class ReconnectTests
     {
         await using var server = await TestServer.StartAsync();
         server.RejectStatus = 503;
-        var time = new ManualTimeProvider();
-        await using var client = new LifelineClient(TestOptions.For(server.GetUri(), time));
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        await using var client = new LifelineClient(TestOptions.For(server.GetUri(), out var time));
+        var events = await EventRecorder.StartAsync(client);
 
         var reconnecting = await events.ReconnectingAsync();
         var error = await events.NextAsync<ClientErrorEventArgs>();
@@ -74,12 +70,10 @@ public class ReconnectTests
     {
         await using var server = await TestServer.StartAsync();
         server.RejectStatus = 503;
-        var time = new ManualTimeProvider();
-        var options = TestOptions.For(server.GetUri(), time);
+        var options = TestOptions.For(server.GetUri(), out var time);
         options.Reconnect = new ReconnectOptions { BaseDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(5), Jitter = () => jitter };
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
 
         var delays = new List<int>();
         for (var i = 0; i < expectedMilliseconds.Length; i++)
@@ -98,12 +92,10 @@ public class ReconnectTests
     {
         await using var server = await TestServer.StartAsync();
         server.RejectStatus = 503;
-        var time = new ManualTimeProvider();
-        var options = TestOptions.For(server.GetUri(), time);
+        var options = TestOptions.For(server.GetUri(), out var time);
         options.Reconnect = new ReconnectOptions { BaseDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(8) };
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
 
         for (var attempt = 1; attempt <= 6; attempt++)
         {
@@ -119,12 +111,10 @@ public class ReconnectTests
     {
         await using var server = await TestServer.StartAsync();
         server.RejectStatus = 503;
-        var time = new ManualTimeProvider();
-        var options = TestOptions.For(server.GetUri(), time);
+        var options = TestOptions.For(server.GetUri(), out var time);
         options.Reconnect.MaxAttempts = 2;
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         var waiting = client.WaitUntilConnectedAsync(CancellationToken.None);
 
         time.Advance((await events.ReconnectingAsync()).Delay);
@@ -142,8 +132,7 @@ public class ReconnectTests
     public async Task Policy_ChoosesTheDelay_AndNullStopsReconnecting()
     {
         await using var server = await TestServer.StartAsync();
-        var time = new ManualTimeProvider();
-        var options = TestOptions.For(server.GetUri(), time);
+        var options = TestOptions.For(server.GetUri(), out var time);
         var contexts = new List<ReconnectContext>();
         options.Reconnect.Policy = context =>
         {
@@ -151,8 +140,7 @@ public class ReconnectTests
             return context.Attempt == 1 ? TimeSpan.FromSeconds(7) : null;
         };
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         var first = await server.NextConnectionAsync().OrTimeout(TimeSpan.FromSeconds(30));
         await events.ConnectedAsync();
 
@@ -177,10 +165,8 @@ public class ReconnectTests
     {
         await using var server = await TestServer.StartAsync();
         server.RejectStatus = 503;
-        var time = new ManualTimeProvider();
-        await using var client = new LifelineClient(TestOptions.For(server.GetUri(), time));
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        await using var client = new LifelineClient(TestOptions.For(server.GetUri(), out var time));
+        var events = await EventRecorder.StartAsync(client);
         time.Advance((await events.ReconnectingAsync()).Delay);
         var second = await events.ReconnectingAsync();
         Assert.Equal(TimeSpan.FromSeconds(2), second.Delay);
@@ -221,12 +207,10 @@ public class ReconnectTests
     public async Task ConnectTimeout_BoundsAHandshakeThatHangs()
     {
         await using var hanging = HangingServer.Start();
-        var time = new ManualTimeProvider();
-        var options = TestOptions.For(hanging.Uri, time);
+        var options = TestOptions.For(hanging.Uri, out var time);
         options.ConnectTimeout = TimeSpan.FromSeconds(5);
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         await hanging.FirstAccept.OrTimeout(TimeSpan.FromSeconds(30));
         await time.WaitForTimersAsync(1).OrTimeout();
 

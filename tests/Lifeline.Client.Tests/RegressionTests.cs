@@ -17,8 +17,7 @@ public class RegressionTests
     public async Task StopAsync_EndsAndAwaitsTheWatchdogLoop()
     {
         await using var server = await TestServer.StartAsync();
-        var time = new ManualTimeProvider();
-        var options = TestOptions.For(server.GetUri(), time);
+        var options = TestOptions.For(server.GetUri(), out var time);
         options.InactivityTimeout = TimeSpan.FromSeconds(30);
         var scope = LeakVerifier.CreateScope("client", new LeakOptions { Timeout = TimeSpan.Zero });
 
@@ -53,8 +52,7 @@ public class RegressionTests
         options.InactivityTimeout = TimeSpan.FromSeconds(10);
         options.LoggerFactory = logs;
         await using var client = new LifelineClient(options);
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var events = await EventRecorder.StartAsync(client);
         await events.ConnectedAsync();
 
         time.Advance(TimeSpan.FromSeconds(10));                  // close event 1: inactivity; event 2: the aborted read

@@ -31,10 +31,8 @@ public class StopTests
     {
         await using var server = await TestServer.StartAsync();
         server.RejectStatus = 503;
-        var time = new ManualTimeProvider();
-        var client = new LifelineClient(TestOptions.For(server.GetUri(), time));
-        var events = new EventRecorder(client);
-        await client.StartAsync(CancellationToken.None);
+        var client = new LifelineClient(TestOptions.For(server.GetUri(), out var time));
+        var events = await EventRecorder.StartAsync(client);
         var reconnecting = await events.ReconnectingAsync();
         Assert.Equal(TimeSpan.FromSeconds(1), reconnecting.Delay);
 

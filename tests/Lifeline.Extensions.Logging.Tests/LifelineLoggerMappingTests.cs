@@ -4,8 +4,6 @@ using Lifeline.Protocol;
 using Lifeline.Testing.Tasks;
 using Microsoft.Extensions.Logging;
 
-#pragma warning disable CA1873, CA1848 // tests call the logging extension methods on purpose
-
 namespace Lifeline.Extensions.Logging.Tests;
 
 /// <summary>How one log call becomes one hub entry (the shipping itself is tested in Shipping/ and against a real hub).</summary>

@@ -20,8 +20,11 @@ internal sealed class CliEnvironment
     /// <summary>Whether standard error is a terminal (progress displays go there).</summary>
     public bool ErrorIsTerminal { get; init; }
 
-    /// <summary>Reads an environment variable (LIFELINE_URL, LIFELINE_KEY, configuration for <c>serve</c>).</summary>
-    public Func<string, string?> GetVariable { get; init; } = static _ => null;
+    /// <summary>The environment variables the commands see (LIFELINE_URL, LIFELINE_KEY, LIFELINE_* configuration for <c>serve</c>).</summary>
+    public IReadOnlyDictionary<string, string> Variables { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>One environment variable, or null.</summary>
+    public string? GetVariable(string name) => Variables.GetValueOrDefault(name);
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
@@ -38,7 +41,8 @@ internal sealed class CliEnvironment
         In = Console.In,
         OutIsTerminal = !Console.IsOutputRedirected,
         ErrorIsTerminal = !Console.IsErrorRedirected,
-        GetVariable = Environment.GetEnvironmentVariable,
+        Variables = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty, StringComparer.Ordinal),
         HandleSignals = true,
     };
 

@@ -6,14 +6,15 @@ namespace Lifeline.Client.Internal;
 /// <summary>
 /// The client's counters. The hot paths only do an interlocked add on a field; the <c>Lifeline.Client</c> meter's
 /// instruments are all observable and read these fields when a listener collects, so an unobserved client pays nothing more.
+/// The meter is registered process-wide until disposed, so nothing here references the client itself: an abandoned
+/// client stays collectible (its tracker disposes the meter).
 /// </summary>
 internal sealed class ClientMetrics : IDisposable
 {
     public const string MeterName = "Lifeline.Client";
 
     private readonly Meter _meter;
-    private readonly Func<ClientState> _state;
-    private readonly Func<int> _buffered;
+    private int _state;
     private long _connectionAttempts;
     private long _connections;
     private long _errors;
@@ -26,10 +27,8 @@ internal sealed class ClientMetrics : IDisposable
     private long _sendsFailed;
     private long _roundTripTicks = -1;
 
-    public ClientMetrics(string name, Func<ClientState> state, Func<int> buffered)
+    public ClientMetrics(string name)
     {
-        _state = state;
-        _buffered = buffered;
         _meter = new Meter(MeterName, typeof(ClientMetrics).Assembly.GetName().Version?.ToString());
         var tag = new KeyValuePair<string, object?>("lifeline.client.name", name);
         _meter.CreateObservableCounter("lifeline.client.connection_attempts", () => new Measurement<long>(Read(ref _connectionAttempts), tag), "{attempt}", "Connect attempts, successful or not.");
@@ -46,8 +45,8 @@ internal sealed class ClientMetrics : IDisposable
             new Measurement<long>(Read(ref _sendsExpired), tag, new("reason", "expired")),
             new Measurement<long>(Read(ref _sendsFailed), tag, new("reason", "failed")),
         }, "{message}", "Messages not sent, by reason.");
-        _meter.CreateObservableGauge("lifeline.client.state", () => new Measurement<int>((int)_state(), tag), null, "ClientState as a number (0 Stopped, 1 Connecting, 2 Connected, 3 Reconnecting, 4 Stopping, 5 Faulted).");
-        _meter.CreateObservableGauge("lifeline.client.buffered_sends", () => new Measurement<int>(_buffered(), tag), "{message}", "Messages waiting in the send buffer.");
+        _meter.CreateObservableGauge("lifeline.client.state", () => new Measurement<int>(Volatile.Read(ref _state), tag), null, "ClientState as a number (0 Stopped, 1 Connecting, 2 Connected, 3 Reconnecting, 4 Stopping, 5 Faulted).");
+        _meter.CreateObservableGauge("lifeline.client.buffered_sends", () => new Measurement<int>(Buffer?.Count ?? 0, tag), "{message}", "Messages waiting in the send buffer.");
         _meter.CreateObservableGauge("lifeline.client.round_trip_time", ReadRoundTrip, "s", "Handshake round-trip time of the last connect.");
 
         IEnumerable<Measurement<double>> ReadRoundTrip()
@@ -55,6 +54,15 @@ internal sealed class ClientMetrics : IDisposable
             var ticks = Read(ref _roundTripTicks);
             return ticks < 0 ? [] : [new Measurement<double>(TimeSpan.FromTicks(ticks).TotalSeconds, tag)];
         }
+    }
+
+    /// <summary>The send buffer, read for the buffered-sends gauge.</summary>
+    public SendBuffer? Buffer { get; set; }
+
+    public ClientState State
+    {
+        get => (ClientState)Volatile.Read(ref _state);
+        set => Volatile.Write(ref _state, (int)value);
     }
 
     public void ConnectionAttempt() => Interlocked.Increment(ref _connectionAttempts);
@@ -104,7 +112,7 @@ internal sealed class ClientMetrics : IDisposable
         var rtt = Read(ref _roundTripTicks);
         return new ClientMetricsSnapshot
         {
-            State = _state(),
+            State = State,
             ConnectionAttempts = Read(ref _connectionAttempts),
             Connections = connections,
             Reconnects = Math.Max(0, connections - 1),
@@ -113,7 +121,7 @@ internal sealed class ClientMetrics : IDisposable
             BytesReceived = Read(ref _bytesReceived),
             MessagesSent = Read(ref _messagesSent),
             BytesSent = Read(ref _bytesSent),
-            BufferedSends = _buffered(),
+            BufferedSends = Buffer?.Count ?? 0,
             SendsDropped = Read(ref _sendsDropped),
             SendsExpired = Read(ref _sendsExpired),
             SendsFailed = Read(ref _sendsFailed),

@@ -1,7 +1,13 @@
 namespace Lifeline.Hub.Client.Shipping;
 
-/// <summary>Creates the publisher the shipper uses: the typed hub publisher over <c>/v1/ingest</c>.</summary>
+/// <summary>Creates the publisher the shipper uses: a <see cref="LifelineHubClient"/> publishing over <c>/v1/ingest</c>.</summary>
 internal static class HubBatchPublisher
 {
-    public static ILogBatchPublisher Create(LogShippingOptions options) => throw new NotSupportedException("pending Lifeline.Client");
+    public static ILogBatchPublisher Create(LogShippingOptions options) => new LifelineHubClient(new LifelineHubClientOptions
+    {
+        Url = options.Url,
+        ApiKey = options.ApiKey,
+        ClientId = options.ClientId,
+        ConfigureClient = options.ConfigureClient,
+    });
 }

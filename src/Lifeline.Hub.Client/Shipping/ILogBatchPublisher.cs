@@ -11,6 +11,6 @@ namespace Lifeline.Hub.Client.Shipping;
 /// </remarks>
 internal interface ILogBatchPublisher : IAsyncDisposable
 {
-    /// <summary>Publishes <paramref name="batch"/> and waits for its acknowledgement.</summary>
-    Task<PublishAck> PublishAsync(IReadOnlyList<LogEntry> batch, CancellationToken cancellationToken);
+    /// <summary>Publishes <paramref name="entries"/> and waits for its acknowledgement.</summary>
+    Task<PublishAck> PublishAsync(IReadOnlyList<LogEntry> entries, CancellationToken cancellationToken);
 }

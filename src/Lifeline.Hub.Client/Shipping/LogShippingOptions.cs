@@ -53,6 +53,10 @@ public class LogShippingOptions
     /// <value>Default <see langword="null"/>: silent.</value>
     public ILoggerFactory? DiagnosticsLoggerFactory { get; set; }
 
+    /// <summary>Adjusts the underlying <see cref="Lifeline.Client.LifelineClient"/> (timeouts, reconnect back-off, its own logging).</summary>
+    /// <value>Default <see langword="null"/>.</value>
+    public Action<Lifeline.Client.LifelineClientOptions>? ConfigureClient { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     /// <exception cref="ArgumentException">An option is out of range or missing.</exception>
     public virtual void Validate()

@@ -37,7 +37,7 @@ internal sealed class CliRunner
             Out = Out,
             Error = Error,
             In = InputReader ?? new StringReader(Input),
-            GetVariable = name => Variables.GetValueOrDefault(name),
+            Variables = Variables,
             Time = Time,
             Listening = Listening,
         };
@@ -52,7 +52,7 @@ internal sealed class CliRunner
 internal sealed class SyncWriter : StringWriter
 {
     private readonly Lock _lock = new();
-    private readonly List<(string Text, TaskCompletionSource Seen)> _waiters = [];
+    private readonly List<(string Text, int Count, TaskCompletionSource Seen)> _waiters = [];
 
     public override void Write(char value)
     {
@@ -89,21 +89,23 @@ internal sealed class SyncWriter : StringWriter
         }
     }
 
-    /// <summary>Completes once the written text contains <paramref name="text"/>.</summary>
-    public Task WaitForAsync(string text)
+    /// <summary>Completes once the written text contains <paramref name="text"/> at least <paramref name="count"/> times.</summary>
+    public Task WaitForAsync(string text, int count = 1)
     {
         lock (_lock)
         {
-            if (base.ToString().Contains(text, StringComparison.Ordinal))
+            if (Occurrences(base.ToString(), text) >= count)
             {
                 return Task.CompletedTask;
             }
 
             var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((text, seen));
+            _waiters.Add((text, count, seen));
             return seen.Task;
         }
     }
+
+    private static int Occurrences(string all, string text) => all.Split(text).Length - 1;
 
     private void Check()
     {
@@ -115,7 +117,7 @@ internal sealed class SyncWriter : StringWriter
         var all = base.ToString();
         _waiters.RemoveAll(w =>
         {
-            if (!all.Contains(w.Text, StringComparison.Ordinal))
+            if (Occurrences(all, w.Text) < w.Count)
             {
                 return false;
             }

@@ -29,6 +29,14 @@ internal sealed class EventRecorder
         }
     }
 
+    /// <summary>Records the client's lifecycle events and starts it.</summary>
+    public static async Task<EventRecorder> StartAsync(LifelineClient client)
+    {
+        var events = new EventRecorder(client);
+        await client.StartAsync(CancellationToken.None);
+        return events;
+    }
+
     public IReadOnlyList<EventArgs> All
     {
         get

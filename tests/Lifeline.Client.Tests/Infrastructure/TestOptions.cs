@@ -12,6 +12,8 @@ internal static class TestOptions
         TimeProvider = time ?? new ManualTimeProvider(),
         KeepAliveInterval = TimeSpan.Zero,
         Reconnect = new ReconnectOptions { BaseDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(30), Jitter = static () => 1.0 },
-        TrackUnstoppedClients = true,
     };
+
+    /// <summary><see cref="For(Uri, TimeProvider?)"/> on a new <see cref="ManualTimeProvider"/>, returned in <paramref name="time"/>.</summary>
+    public static LifelineClientOptions For(Uri uri, out ManualTimeProvider time) => For(uri, time = new ManualTimeProvider());
 }

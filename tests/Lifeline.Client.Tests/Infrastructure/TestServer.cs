@@ -24,6 +24,7 @@ internal sealed class TestServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly Channel<ServerConnection> _accepted = Channel.CreateUnbounded<ServerConnection>();
     private readonly ConcurrentDictionary<int, ServerConnection> _open = new();
+    private readonly List<(int Count, TaskCompletionSource Reached)> _waiters = [];
     private int _total;
     private int _handshakes;
 
@@ -36,6 +37,9 @@ internal sealed class TestServer : IAsyncDisposable
 
     /// <summary>Whether connections echo text messages back (default true).</summary>
     public bool Echo { get; set; } = true;
+
+    /// <summary>Whether accepted connections are queued for <see cref="NextConnectionAsync"/> (default true; churn tests turn it off so the server keeps nothing).</summary>
+    public bool QueueConnections { get; set; } = true;
 
     /// <summary>Runs right after each accept, before the connection's read loop starts (e.g. push messages, close with a code).</summary>
     public Func<ServerConnection, Task>? OnAccepted { get; set; }
@@ -62,6 +66,22 @@ internal sealed class TestServer : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
         server.EndPoint = new IPEndPoint(IPAddress.Loopback, new Uri(address).Port);
         return server;
+    }
+
+    /// <summary>Completes once <paramref name="count"/> connections have been accepted in all.</summary>
+    public Task WaitForTotalConnectionsAsync(int count)
+    {
+        lock (_waiters)
+        {
+            if (TotalConnections >= count)
+            {
+                return Task.CompletedTask;
+            }
+
+            var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((count, reached));
+            return reached.Task;
+        }
     }
 
     /// <summary>The next accepted connection (in accept order).</summary>
@@ -96,12 +116,26 @@ internal sealed class TestServer : IAsyncDisposable
 
         var subProtocol = context.WebSockets.WebSocketRequestedProtocols.FirstOrDefault();
         using var socket = await context.WebSockets.AcceptWebSocketAsync(subProtocol);
-        var number = Interlocked.Increment(ref _total);
+        int number;
+        lock (_waiters)
+        {
+            number = Interlocked.Increment(ref _total);
+            foreach (var waiter in _waiters.Where(w => w.Count <= number).ToList())
+            {
+                _waiters.Remove(waiter);
+                waiter.Reached.TrySetResult();
+            }
+        }
+
         var connection = new ServerConnection(this, socket, context, number);
         _open[number] = connection;
         try
         {
-            _accepted.Writer.TryWrite(connection);
+            if (QueueConnections)
+            {
+                _accepted.Writer.TryWrite(connection);
+            }
+
             if (OnAccepted is { } onAccepted)
             {
                 await onAccepted(connection);

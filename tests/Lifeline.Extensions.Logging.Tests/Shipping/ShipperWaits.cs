@@ -29,3 +29,22 @@ internal static class ShipperWaits
         }
     }
 }
+
+/// <summary>The counters a test compares in one assertion.</summary>
+internal readonly record struct ShipperCounts(long Enqueued, long Acknowledged, long Dropped)
+{
+    public static ShipperCounts Of(LogShipper shipper)
+    {
+        var s = shipper.GetStats();
+        return new(s.Enqueued, s.Acknowledged, s.Dropped);
+    }
+}
+
+internal static class OptionsExtensions
+{
+    public static T With<T>(this T options, Action<T> configure)
+    {
+        configure(options);
+        return options;
+    }
+}

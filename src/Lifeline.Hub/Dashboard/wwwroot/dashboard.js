@@ -229,7 +229,7 @@
     const tr = document.createElement('tr');
     tr.className = entry.level;
     tr.dataset.id = entry.id;
-    const cells = [String(entry.id), entry.ts ? entry.ts.replace('T', ' ').replace('Z', '') : '', entry.level, entry.source];
+    const cells = [String(entry.id), entry.ts ? entry.ts.replace('T', ' ').slice(0, 23) : '', entry.level, entry.source];
     for (const text of cells) {
       const td = document.createElement('td');
       td.textContent = text;
@@ -252,11 +252,14 @@
   function flushRows() {
     const body = $('rows');
     if (rowQueue.length) {
+      // Follow the tail only when the reader is already at the bottom.
+      const atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
       const fragment = document.createDocumentFragment();
       for (const entry of rowQueue.slice(-ROWS)) fragment.appendChild(row(entry));
       body.appendChild(fragment);
       rowQueue = [];
       while (body.children.length > ROWS) body.firstChild.remove();
+      if (atBottom) window.scrollTo(0, document.body.scrollHeight);
     }
     $('counts').textContent = state.received + ' received, ' + body.children.length + ' shown, last id ' + (state.lastId ?? '-');
     const pending = $('pending');
@@ -343,7 +346,7 @@
         push('ingest', rate || 0, 'ingest-value', Math.round(rate || 0));
         const subscribers = figure(stats, ['subscribers.active', 'activeSubscribers', 'subscribers.count', 'subscribers']) || 0;
         push('subscribers', subscribers, 'subscribers-value', subscribers);
-        const drops = figure(stats, ['drops.total', 'drops', 'dropped', 'totals.drops']) || 0;
+        const drops = figure(stats, ['drops', 'gapEntries', 'dropped', 'overflows']) || 0;
         push('drops', drops, 'drops-value', drops);
       }
     } catch (e) { /* the connection status already says the hub is away */ }

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using Lifeline.Client;
+
+namespace Lifeline.Benchmarks.Client;
+
+/// <summary>
+/// Receive throughput of one client on loopback for 200-byte text messages pushed by a Kestrel server as fast as it
+/// can, LifelineClient.ReadAllAsync against a bare ClientWebSocket read loop, and bytes allocated per message
+/// (process-wide, so the server's share is in both; the difference is the client's). Bounded: 5 rounds of each, alternating.
+/// </summary>
+internal sealed class ClientReceiveBench : IBenchCommand
+{
+    private const int Size = 200;
+
+    public string Name => "client-receive";
+
+    public string Description => "LifelineClient receive throughput (200-byte text) vs a bare ClientWebSocket loop; allocations per message";
+
+    public async Task<int> RunAsync(string[] args)
+    {
+        var count = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000;
+        await using var server = await BenchServer.StartAsync();
+        var uri = server.GetUri($"/push?count={count}&size={Size}");
+        await BareAsync(uri, count / 10);                       // warm-up
+        await LifelineAsync(uri, count / 10);
+
+        var bare = new List<(double Rate, double Alloc)>();
+        var lifeline = new List<(double Rate, double Alloc)>();
+        for (var round = 0; round < 5; round++)
+        {
+            bare.Add(await BareAsync(uri, count));
+            lifeline.Add(await LifelineAsync(uri, count));
+        }
+
+        var medianBare = Median(bare);
+        var medianLifeline = Median(lifeline);
+        Console.WriteLine($"{count:N0} messages of {Size} bytes, median of 5 rounds");
+        Console.WriteLine($"bare ClientWebSocket loop:   {medianBare.Rate,12:N0} msg/s   {medianBare.Alloc,7:F1} B/msg allocated (process)");
+        Console.WriteLine($"LifelineClient.ReadAllAsync: {medianLifeline.Rate,12:N0} msg/s   {medianLifeline.Alloc,7:F1} B/msg allocated (process)");
+        Console.WriteLine($"ratio: {medianLifeline.Rate / medianBare.Rate:P1} of bare; client allocations: {medianLifeline.Alloc - medianBare.Alloc:F1} B/msg (a {Size}-byte copy is {Size + 24} B of it)");
+        Console.WriteLine($"all rounds, msg/s: bare [{string.Join(", ", bare.Select(r => r.Rate.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))}]  lifeline [{string.Join(", ", lifeline.Select(r => r.Rate.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))}]");
+        return 0;
+    }
+
+    private static (double Rate, double Alloc) Median(List<(double Rate, double Alloc)> rounds) => rounds.OrderBy(r => r.Rate).ElementAt(rounds.Count / 2);
+
+    private static async Task<(double Rate, double Alloc)> BareAsync(Uri uri, int count)
+    {
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(uri, CancellationToken.None);
+        var buffer = new byte[16 * 1024];
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var started = Stopwatch.GetTimestamp();
+        var received = 0;
+        while (received < count)
+        {
+            var result = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
+            if (result.EndOfMessage)
+            {
+                received++;
+            }
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var bytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        return (count / elapsed.TotalSeconds, (double)bytes / count);
+    }
+
+    private static async Task<(double Rate, double Alloc)> LifelineAsync(Uri uri, int count)
+    {
+        await using var client = new LifelineClient(new LifelineClientOptions { Uri = uri, KeepAliveInterval = TimeSpan.Zero });
+        await client.StartAsync(CancellationToken.None);
+        await client.WaitUntilConnectedAsync(CancellationToken.None);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var started = Stopwatch.GetTimestamp();
+        var received = 0;
+        await foreach (var message in client.ReadAllAsync(CancellationToken.None))
+        {
+            if (++received == count)
+            {
+                break;
+            }
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var bytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        return (count / elapsed.TotalSeconds, (double)bytes / count);
+    }
+}

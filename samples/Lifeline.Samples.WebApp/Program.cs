@@ -1,0 +1,3 @@
+using Lifeline.Samples.WebApp;
+
+await SampleApp.Create(args).RunAsync();

@@ -1,0 +1,107 @@
+using Lifeline.Hub;
+using Lifeline.Hub.Dashboard;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Lifeline.Cli.Hosting;
+
+/// <summary>
+/// The hub and its dashboard on Kestrel, as <c>serve</c> and <c>demo</c> run it. The command's token (Ctrl+C,
+/// SIGTERM) is the only stop signal: the host's own console lifetime is replaced, so nothing else hooks signals.
+/// <see cref="DisposeAsync"/> stops gracefully (the hub drains, subscribers get 1001 with their resume position).
+/// </summary>
+internal sealed class HubHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _stopped;
+
+    private HubHost(WebApplication app, IReadOnlyList<Uri> addresses)
+    {
+        _app = app;
+        Addresses = addresses;
+    }
+
+    /// <summary>Where Kestrel listens (ports resolved when 0 was asked for).</summary>
+    public IReadOnlyList<Uri> Addresses { get; }
+
+    public static async Task<HubHost> StartAsync(HubHostSettings settings, CliEnvironment environment, Action<HubOptions>? configure, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().UseUrls([.. settings.Urls]);
+        builder.Services.AddRoutingCore();
+        builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        builder.Logging.AddProvider(new TextWriterLoggerProvider(environment.Error));
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Lifeline", LogLevel.Information);
+        builder.Services.AddLifelineHub(options =>
+        {
+            options.TimeProvider = environment.Time;
+            settings.Apply(options);
+            configure?.Invoke(options);
+        });
+        var app = builder.Build();
+        app.MapLifelineHub();
+        app.MapLifelineDashboard();
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is IOException or System.Net.Sockets.SocketException)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            // Kestrel reports a taken port as IOException wrapping AddressInUseException (or a SocketException).
+            var inUse = exception.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException
+                || exception is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }
+                || exception.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse };
+            throw new CliException(inUse
+                ? $"cannot listen on {string.Join(", ", settings.Urls)}: the address is in use (choose another port; port 0 picks a free one)"
+                : $"cannot listen on {string.Join(", ", settings.Urls)}: {exception.Message}", ExitCodes.Failure);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
+            .Select(a => new Uri(a.Replace("//[::]", "//[::1]", StringComparison.Ordinal).Replace("//0.0.0.0", "//127.0.0.1", StringComparison.Ordinal))).ToList();
+        return new HubHost(app, addresses);
+    }
+
+    /// <summary>Completes when <paramref name="cancellationToken"/> is cancelled (Ctrl+C); never throws.</summary>
+    public static Task WaitForStopAsync(CancellationToken cancellationToken) =>
+        Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, cancellationToken).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    /// <summary>Graceful stop within the host's shutdown timeout, then disposal. Idempotent.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A host lifetime that hooks no signal: the command's cancellation token decides when to stop.</summary>
+    private sealed class CommandLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,141 @@
+using System.Globalization;
+using Lifeline.Hub;
+using Microsoft.Extensions.Configuration;
+
+namespace Lifeline.Cli.Hosting;
+
+/// <summary>
+/// What <c>serve</c> and <c>demo</c> host, read with ASP.NET Core configuration conventions. Sources, later wins:
+/// the JSON file of <c>--config</c>, environment variables prefixed <c>LIFELINE_</c> (<c>__</c> separates sections:
+/// <c>LIFELINE_STORE</c>, <c>LIFELINE_HUB__MAXENTRYBYTES</c>), then the command's flags. Keys: <c>Urls</c>,
+/// <c>Store</c> (<c>memory</c> or <c>sqlite:PATH</c>), <c>KeysFile</c>, <c>NoAuth</c>, and section <c>Hub</c> bound to
+/// <see cref="HubOptions"/> (limits such as <c>MaxEntryBytes</c>, <c>SubscriberQueueBytes</c>, <c>MemoryMaxEntries</c>).
+/// </summary>
+internal sealed record HubHostSettings
+{
+    public const string VariablePrefix = "LIFELINE_";
+
+    public IReadOnlyList<string> Urls { get; init; } = [HubEndpoint.DefaultUrl];
+
+    public HubStoreKind Store { get; init; } = HubStoreKind.Memory;
+
+    public string? SqlitePath { get; init; }
+
+    public string? KeysFile { get; init; }
+
+    public bool NoAuth { get; init; }
+
+    /// <summary>The <c>Hub</c> section, applied to <see cref="HubOptions"/> after the settings above.</summary>
+    public IConfigurationSection? Hub { get; init; }
+
+    /// <summary>Builds the configuration from file, environment and flags (flags as configuration keys, null values skipped).</summary>
+    public static IConfiguration BuildConfiguration(string? configFile, IReadOnlyDictionary<string, string> variables, IEnumerable<KeyValuePair<string, string?>> flags)
+    {
+        var builder = new ConfigurationBuilder();
+        if (configFile is not null)
+        {
+            if (!File.Exists(configFile))
+            {
+                throw new CliException($"config file '{configFile}' not found", ExitCodes.Usage);
+            }
+
+            builder.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
+        }
+
+        builder.AddInMemoryCollection(variables
+            .Where(v => v.Key.StartsWith(VariablePrefix, StringComparison.OrdinalIgnoreCase) && v.Key.Length > VariablePrefix.Length)
+            .Select(v => new KeyValuePair<string, string?>(v.Key[VariablePrefix.Length..].Replace("__", ":", StringComparison.Ordinal), v.Value)));
+        builder.AddInMemoryCollection(flags.Where(f => f.Value is not null));
+        try
+        {
+            return builder.Build();
+        }
+        catch (Exception exception) when (exception is InvalidDataException or FormatException or System.Text.Json.JsonException)
+        {
+            throw new CliException($"config file '{configFile}' is not valid JSON: {exception.Message}", ExitCodes.Usage);
+        }
+    }
+
+    /// <summary>Reads and checks the settings; every problem is a usage error naming the setting.</summary>
+    public static HubHostSettings From(IConfiguration configuration)
+    {
+        var urls = (configuration["Urls"] ?? HubEndpoint.DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var url in urls)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                throw new CliException($"invalid url '{url}' in Urls/--urls: expected http://HOST:PORT such as {HubEndpoint.DefaultUrl}", ExitCodes.Usage);
+            }
+        }
+
+        var store = configuration["Store"] ?? "memory";
+        var (kind, path) = store switch
+        {
+            _ when store.Equals("memory", StringComparison.OrdinalIgnoreCase) => (HubStoreKind.Memory, (string?)null),
+            _ when store.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase) && store.Length > 7 => (HubStoreKind.Sqlite, store[7..]),
+            _ => throw new CliException($"invalid store '{store}': expected memory or sqlite:PATH", ExitCodes.Usage),
+        };
+        var noAuth = ParseBool(configuration["NoAuth"], "NoAuth/--no-auth");
+        var keysFile = configuration["KeysFile"];
+        if (noAuth && keysFile is not null)
+        {
+            throw new CliException("--no-auth and a keys file exclude each other: choose one", ExitCodes.Usage);
+        }
+
+        if (keysFile is not null && !File.Exists(keysFile))
+        {
+            throw new CliException($"keys file '{keysFile}' not found", ExitCodes.Usage);
+        }
+
+        if (noAuth && urls.Any(u => !IsLoopback(new Uri(u))))
+        {
+            throw new CliException("--no-auth serves loopback only: listen on 127.0.0.1, [::1] or localhost (for example --urls http://127.0.0.1:5180)", ExitCodes.Usage);
+        }
+
+        return new HubHostSettings { Urls = urls, Store = kind, SqlitePath = path, KeysFile = keysFile, NoAuth = noAuth, Hub = configuration.GetSection("Hub") };
+    }
+
+    /// <summary>Applies the settings to the hub's options; a bad limit is a usage error naming it.</summary>
+    public void Apply(HubOptions options)
+    {
+        try
+        {
+            Hub?.Bind(options);
+        }
+        catch (InvalidOperationException exception)
+        {
+            throw new CliException($"invalid hub setting: {exception.Message}", ExitCodes.Usage);
+        }
+
+        options.Store = Store;
+        if (SqlitePath is not null)
+        {
+            options.SqlitePath = SqlitePath;
+        }
+
+        options.RequireAuthentication = !NoAuth;
+        options.KeysFile = KeysFile;
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException exception)
+        {
+            throw new CliException($"invalid hub setting: {exception.Message}", ExitCodes.Usage);
+        }
+    }
+
+    public string Describe() => (Store == HubStoreKind.Sqlite ? $"store sqlite:{SqlitePath}" : "store memory")
+        + (NoAuth ? ", NO AUTHENTICATION" : KeysFile is not null ? $", keys from {KeysFile}" : ", keys from LIFELINE_KEYS");
+
+    private static bool IsLoopback(Uri uri) => uri.IsLoopback || uri.Host is "127.0.0.1" or "[::1]";
+
+    private static bool ParseBool(string? value, string name) => value switch
+    {
+        null => false,
+        _ when bool.TryParse(value, out var flag) => flag,
+        "1" => true,
+        "0" => false,
+        _ => throw new CliException(string.Create(CultureInfo.InvariantCulture, $"invalid {name} '{value}': expected true or false"), ExitCodes.Usage),
+    };
+}

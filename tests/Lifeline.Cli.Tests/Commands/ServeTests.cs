@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Lifeline.Cli.Tests.Commands;
+
+/// <summary>Issue 5 point 2: <c>lifeline serve</c> and its configuration sources.</summary>
+public class ServeTests
+{
+    private static string Entry(int messageBytes) => $"{{\"message\":\"{new string('x', messageBytes)}\"}}\n";
+
+    [Fact]
+    public async Task Serve_LimitFromConfigFileEnvironmentAndFlag_LaterSourceWins()
+    {
+        var config = Path.Combine(Path.GetTempPath(), $"lifeline-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(config, """{"Store":"memory","Hub":{"MaxEntryBytes":1000}}""");
+        try
+        {
+            // File alone: 1000 bytes.
+            await using (var hub = await ServedHub.StartAsync("--config", config, "--no-auth"))
+            {
+                Assert.Equal(1, (await new CliRunner { Input = Entry(1500) }.RunAsync("send", "--url", hub.Url, "--ndjson")).ExitCode);
+            }
+
+            // The environment beats the file: 2000 bytes.
+            var environment = new Dictionary<string, string> { ["LIFELINE_HUB__MAXENTRYBYTES"] = "2000", ["LIFELINE_NOAUTH"] = "true" };
+            await using (var hub = await StartWithVariablesAsync(environment, "--config", config))
+            {
+                await hub.SendAsync(Entry(1500), "--ndjson");
+                Assert.Equal(1, (await new CliRunner { Input = Entry(2500) }.RunAsync("send", "--url", hub.Url, "--ndjson")).ExitCode);
+            }
+
+            // The flag beats both: 3000 bytes.
+            await using (var hub = await StartWithVariablesAsync(environment, "--config", config, "--max-entry-bytes", "3000"))
+            {
+                await hub.SendAsync(Entry(2500), "--ndjson");
+            }
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    private static async Task<ServedHub> StartWithVariablesAsync(Dictionary<string, string> variables, params string[] args)
+    {
+        var hub = await ServedHub.StartWithAsync(runner =>
+        {
+            foreach (var (name, value) in variables)
+            {
+                runner.Variables[name] = value;
+            }
+        }, args);
+        return hub;
+    }
+
+    [Fact]
+    public async Task Serve_StoreFromEnvironment_SqliteKeepsEntriesAcrossRestarts()
+    {
+        var db = Path.Combine(Path.GetTempPath(), $"lifeline-serve-{Guid.NewGuid():N}.db");
+        try
+        {
+            var variables = new Dictionary<string, string> { ["LIFELINE_STORE"] = $"sqlite:{db}" };
+            await using (var hub = await StartWithVariablesAsync(variables, "--no-auth"))
+            {
+                Assert.Contains($"(store sqlite:{db}, NO AUTHENTICATION)", hub.Runner.Out.ToString());
+                await hub.SendAsync(ServedHub.Numbered(1, 5), "--ndjson");
+            }
+
+            await using (var hub = await StartWithVariablesAsync(variables, "--no-auth"))
+            {
+                Assert.Equal(5, (await hub.AllEntriesAsync()).Count);
+            }
+        }
+        finally
+        {
+            foreach (var file in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(db) + "*"))
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Serve_NoAuth_SaysSoLoudly_AndStopsGracefully()
+    {
+        var hub = await ServedHub.StartAsync("--no-auth");
+
+        var result = await hub.StopAsync();
+
+        Assert.Contains("WARNING: authentication is off (--no-auth)", result.Error);
+        Assert.Contains("AUTHENTICATION IS OFF", result.Error);
+        Assert.EndsWith("stopped", result.Out.Trim());
+    }
+
+    [Theory]
+    [InlineData("--no-auth --urls http://0.0.0.0:5180", "lifeline: --no-auth serves loopback only")]
+    [InlineData("--store disk", "lifeline: invalid store 'disk': expected memory or sqlite:PATH")]
+    [InlineData("--keys /nonexistent/keys.json", "lifeline: keys file '/nonexistent/keys.json' not found")]
+    [InlineData("--urls nope", "lifeline: invalid url 'nope'")]
+    [InlineData("--config /nonexistent.json", "lifeline: config file '/nonexistent.json' not found")]
+    [InlineData("--max-entry-bytes -5", "lifeline: --max-entry-bytes must be positive")]
+    [InlineData("--urls http://127.0.0.1:0", "lifeline: authentication is on but no keys are configured")]
+    public async Task Serve_BadSetting_OneLine_UsageExit(string args, string expected)
+    {
+        var result = await CliRunner.RunOnceAsync(["serve", .. args.Split(' ')]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith(expected, Assert.Single(result.ErrorLines));
+    }
+
+    [Fact]
+    public async Task Serve_PortInUse_OneLine_Exit1()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen();
+        var port = ((IPEndPoint)taken.LocalEndPoint!).Port;
+
+        var result = await CliRunner.RunOnceAsync("serve", "--no-auth", "--urls", $"http://127.0.0.1:{port}");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"lifeline: cannot listen on http://127.0.0.1:{port}: the address is in use (choose another port; port 0 picks a free one)", result.ErrorLines[^1]);
+        Assert.DoesNotContain("   at ", result.Error);
+    }
+}

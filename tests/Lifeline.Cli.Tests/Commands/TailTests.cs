@@ -1,0 +1,161 @@
+using System.Net;
+using System.Text.Json;
+using Lifeline.Testing.Faults;
+using Lifeline.Testing.Tasks;
+
+namespace Lifeline.Cli.Tests.Commands;
+
+/// <summary>Issue 5 point 3: <c>lifeline tail</c>.</summary>
+public class TailTests
+{
+    [Fact]
+    public async Task Tail_LevelSourceContains_AllMustHold()
+    {
+        await using var hub = await ServedHub.StartAsync();
+        await hub.SendAsync(ServedHub.Mixed, "--ndjson");
+
+        var result = await CliRunner.RunOnceAsync("tail", "--url", hub.Url, "--since", "0", "--level", "warning", "--source", "api", "--source", "db", "--contains", "slow");
+
+        Assert.Equal(0, result.ExitCode);
+        var lines = result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Matches(@"^#2 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARN \[api\] slow query on orders \{""ms"":812\}$", lines[0]);
+        Assert.Matches(@"^#3 \S+ FAIL \[db\] SLOW disk$", lines[1]);
+    }
+
+    [Fact]
+    public async Task Tail_Json_PrintsEntriesAsTheHubSentThem()
+    {
+        await using var hub = await ServedHub.StartAsync();
+        await hub.SendAsync(ServedHub.Mixed, "--ndjson");
+
+        var entries = await hub.AllEntriesAsync("--level", "critical");
+
+        var entry = Assert.Single(entries);
+        Assert.Equal(6, entry.GetProperty("id").GetInt64());
+        Assert.Equal("out of memory", entry.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Tail_SinceTime_OnlyEntriesAtOrAfterIt()
+    {
+        await using var hub = await ServedHub.StartAsync();
+        await hub.SendAsync("""
+            {"ts":"2020-01-01T00:00:00Z","message":"old"}
+            {"ts":"2026-06-01T00:00:00Z","message":"new"}
+            {"ts":"2021-01-01T00:00:00Z","message":"older"}
+            """, "--ndjson");
+
+        var entries = await hub.AllEntriesAsync("--since", "2026-01-01T00:00:00Z");
+
+        Assert.Equal(["new"], entries.Select(e => e.GetProperty("message").GetString()));
+    }
+
+    [Fact]
+    public async Task Tail_WithoutSince_ShowsTheLastLinesIds()
+    {
+        await using var hub = await ServedHub.StartAsync();
+        await hub.SendAsync(ServedHub.Numbered(1, 30), "--ndjson");
+
+        var result = await CliRunner.RunOnceAsync("tail", "--url", hub.Url, "-n", "5", "--json");
+
+        Assert.Equal([26L, 27, 28, 29, 30], ServedHub.JsonLines(result.Out).Select(e => e.GetProperty("id").GetInt64()));
+    }
+
+    [Theory]
+    [InlineData(null, "refused the key (401 unauthorized)")]
+    [InlineData("wrong-key", "refused the key (401 unauthorized)")]
+    [InlineData("write-key", "lacks the 'read' scope")]
+    public async Task Tail_AuthFailure_OneLine_Exit4(string? key, string expected)
+    {
+        using var keys = new KeysFile();
+        await using var hub = await ServedHub.StartAsync("--keys", keys.Path);
+        string[] args = ["tail", "--url", hub.Url, "--follow", .. key is null ? Array.Empty<string>() : ["--key", key]];
+
+        var result = await CliRunner.RunOnceAsync(args);
+
+        Assert.Equal(4, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith("lifeline: ", line);
+        Assert.Contains(expected, line);
+    }
+
+    [Fact]
+    public async Task Tail_KeyFromEnvironment_Accepted()
+    {
+        using var keys = new KeysFile();
+        await using var hub = await ServedHub.StartAsync("--keys", keys.Path);
+        await new CliRunner { Input = "hello\n", Variables = { ["LIFELINE_URL"] = hub.Url, ["LIFELINE_KEY"] = "write-key" } }.RunAsync("send");
+
+        var result = await new CliRunner { Variables = { ["LIFELINE_URL"] = hub.Url, ["LIFELINE_KEY"] = "read-key" } }.RunAsync("tail", "--since", "0");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("[cli] hello", result.Out);
+    }
+
+    [Fact]
+    public async Task TailFollow_ConnectionsCutWhilePublishing_EveryEntryOnceInOrder_ReconnectsCounted()
+    {
+        await using var hub = await ServedHub.StartAsync();
+        await using var proxy = await FaultProxy.StartAsync(new IPEndPoint(IPAddress.Loopback, hub.Port));
+        using var stop = new CancellationTokenSource();
+        var tail = new CliRunner();
+        var following = tail.RunAsync(stop.Token, "tail", "--url", proxy.GetUri("http", "/").ToString(), "--since", "0", "--follow", "--json");
+        await tail.Error.WaitForAsync("connected as").OrTimeout(TimeSpan.FromSeconds(30));
+
+        var publishing = hub.SendAsync(ServedHub.Numbered(1, 3000), "--ndjson", "--batch-size", "25");
+        for (var cut = 1; cut <= 3; cut++)
+        {
+            await proxy.CutAllAsync(cut % 2 == 0 ? CutMode.Close : CutMode.Reset).OrTimeout(TimeSpan.FromSeconds(30));
+            await tail.Error.WaitForAsync("lifeline: reconnected, resuming after id ", count: cut).OrTimeout(TimeSpan.FromSeconds(30));
+        }
+
+        await publishing.OrTimeout(TimeSpan.FromSeconds(60));
+        await tail.Out.WaitForAsync("\"entry 3000\"").OrTimeout(TimeSpan.FromSeconds(60));
+        var stats = await CliRunner.RunOnceAsync("stats", "--url", hub.Url, "--json");
+        await stop.CancelAsync();
+        var result = await following.OrTimeout(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(Enumerable.Range(1, 3000).Select(i => (long)i), ServedHub.JsonLines(result.Out).Select(e => e.GetProperty("id").GetInt64()));
+        Assert.Contains("lifeline: disconnected: ", result.Error);
+        Assert.Contains("lifeline: reconnected, resuming after id ", result.Error);
+        var clientId = result.Error.Split("connected as ")[1].Split(',')[0];
+        using var figures = JsonDocument.Parse(stats.Out);
+        Assert.True(figures.RootElement.GetProperty("reconnects").GetProperty(clientId).GetInt64() >= 3, stats.Out + result.Error);
+    }
+
+    [Fact]
+    public async Task TailFollow_HubRestartedOnItsDurableStore_ResumesWithoutGapOrDuplicate()
+    {
+        var db = Path.Combine(Path.GetTempPath(), $"lifeline-tail-{Guid.NewGuid():N}.db");
+        try
+        {
+            var hub = await ServedHub.StartAsync("--store", $"sqlite:{db}");
+            var port = hub.Port;
+            using var stop = new CancellationTokenSource();
+            var tail = new CliRunner();
+            var following = tail.RunAsync(stop.Token, "tail", "--url", hub.Url, "--since", "0", "--follow", "--json");
+            await hub.SendAsync(ServedHub.Numbered(1, 50), "--ndjson");
+            await tail.Out.WaitForAsync("\"entry 50\"").OrTimeout(TimeSpan.FromSeconds(30));
+
+            await hub.DisposeAsync();
+            await tail.Error.WaitForAsync("lifeline: disconnected: ").OrTimeout(TimeSpan.FromSeconds(30));
+            await using var restarted = await ServedHub.StartAsync("--store", $"sqlite:{db}", "--urls", $"http://127.0.0.1:{port}");
+            await restarted.SendAsync(ServedHub.Numbered(51, 100), "--ndjson");
+            await tail.Out.WaitForAsync("\"entry 100\"").OrTimeout(TimeSpan.FromSeconds(60));
+            await stop.CancelAsync();
+            var result = await following.OrTimeout(TimeSpan.FromSeconds(30));
+
+            Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), ServedHub.JsonLines(result.Out).Select(e => e.GetProperty("id").GetInt64()));
+            Assert.Contains("lifeline: reconnected, resuming after id 50", result.Error);
+        }
+        finally
+        {
+            foreach (var file in Directory.GetFiles(Path.GetTempPath(), Path.GetFileName(db) + "*"))
+            {
+                File.Delete(file);
+            }
+        }
+    }
+}
