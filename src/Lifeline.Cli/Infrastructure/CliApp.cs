@@ -31,16 +31,20 @@ internal static class CliApp
         {
             var command = parse.CommandResult.Command;
             var help = command is RootCommand ? "lifeline --help" : $"lifeline {command.Name} --help";
-            await environment.Error.WriteLineAsync($"lifeline: {parse.Errors[0].Message} (see '{help}')").ConfigureAwait(false);
+            // Some parser messages span lines (a list of accepted values): always one line.
+            var message = string.Join(' ', parse.Errors[0].Message.Split((char[])['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            await environment.Error.WriteLineAsync($"lifeline: {message} (see '{help}')").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
+        using var signals = environment.HandleSignals ? new SignalCancellation(cancellationToken) : null;
+        cancellationToken = signals?.Token ?? cancellationToken;
         var configuration = new InvocationConfiguration
         {
             Output = environment.Out,
             Error = environment.Error,
             EnableDefaultExceptionHandler = false,
-            ProcessTerminationTimeout = environment.HandleSignals ? TimeSpan.FromSeconds(30) : null,
+            ProcessTerminationTimeout = null, // SignalCancellation does it, registered before anything runs
         };
         try
         {

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Lifeline.Client;
 using Lifeline.Hub.Client;
 using Lifeline.Hub.Tests.Infrastructure;
 using Lifeline.Protocol;
@@ -187,6 +188,24 @@ public class LifelineHubClientTests
         Assert.False(subscription.IsCompleted);
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => subscription.OrTimeout(Timeout));
+    }
+
+    [Theory]
+    [InlineData(1001, """{"resumeAfter":42,"retryAfterMs":1350}""", 1350)]
+    [InlineData(4008, """{"resumeAfter":42}""", 0)]
+    [InlineData(1011, null, 777)]
+    [InlineData(null, null, 777)]
+    public void ReconnectDelay_HonoursTheHubsCloseReason(int? code, string? reason, int expectedMs)
+    {
+        // ReconnectContext is built by Lifeline.Client only; construct one as the client would.
+        var context = (ReconnectContext)Activator.CreateInstance(
+            typeof(ReconnectContext),
+            System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic,
+            binder: null,
+            args: [1, TimeSpan.FromMilliseconds(777), TimeSpan.Zero, (DisconnectReason?)DisconnectReason.ByServer, (WebSocketCloseStatus?)code, reason, null],
+            culture: null)!;
+
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), LifelineHubClient.ReconnectDelay(context));
     }
 
     [Fact]

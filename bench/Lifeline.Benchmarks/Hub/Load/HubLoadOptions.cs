@@ -1,0 +1,74 @@
+using Lifeline.Hub;
+
+namespace Lifeline.Benchmarks.Hub.Load;
+
+/// <summary>What the load runner measures.</summary>
+public enum HubLoadScenario
+{
+    /// <summary>Entries delivered per second to <see cref="HubLoadOptions.Subscribers"/> lean subscribers, publishing as fast as the hub takes it.</summary>
+    Throughput,
+
+    /// <summary>End-to-end latency (publish to receipt) p50/p99 at <see cref="HubLoadOptions.Rate"/> entries per second.</summary>
+    Latency,
+
+    /// <summary>HTTP NDJSON ingest rate (entries acknowledged per second).</summary>
+    Ingest,
+
+    /// <summary>Server memory per idle subscriber with <see cref="HubLoadOptions.IdleConnections"/> open streams.</summary>
+    IdleMemory,
+
+    /// <summary>Entries per second received by one subscriber resuming <see cref="HubLoadOptions.CatchUpEntries"/> entries back.</summary>
+    CatchUp,
+}
+
+/// <summary>
+/// Options of <see cref="HubLoadRunner"/>. The hub is either <see cref="Target"/> (another process, which the caller
+/// may pin to other cores) or, when that is <see langword="null"/>, one started in this process with <see cref="Store"/>.
+/// </summary>
+public sealed class HubLoadOptions
+{
+    /// <summary>The scenario.</summary>
+    public HubLoadScenario Scenario { get; set; } = HubLoadScenario.Throughput;
+
+    /// <summary>Base URL of a running hub (<c>http://127.0.0.1:5000</c>), or <see langword="null"/> to start one in-process.</summary>
+    public Uri? Target { get; set; }
+
+    /// <summary>API key for <see cref="Target"/> (scopes read and write), or <see langword="null"/> for a no-auth hub.</summary>
+    public string? Key { get; set; }
+
+    /// <summary>
+    /// Reads the hub's memory (managed heap after a full collection, resident set) for <see cref="HubLoadScenario.IdleMemory"/>
+    /// when the hub is another process; <see langword="null"/> measures this process (in-process hub).
+    /// </summary>
+    public Func<CancellationToken, Task<(long ManagedBytes, long ResidentBytes)>>? MeasureTargetMemory { get; set; }
+
+    /// <summary>Store of the in-process hub.</summary>
+    public HubStoreKind Store { get; set; } = HubStoreKind.Memory;
+
+    /// <summary>SQLite file of the in-process hub (deleted before and after).</summary>
+    public string SqlitePath { get; set; } = Path.Combine(Path.GetTempPath(), "lifeline-load.db");
+
+    /// <summary>Lean subscribers for throughput and latency.</summary>
+    public int Subscribers { get; set; } = 100;
+
+    /// <summary>Approximate encoded size of one entry.</summary>
+    public int EntryBytes { get; set; } = 200;
+
+    /// <summary>How long the measured phase of a timed scenario runs.</summary>
+    public TimeSpan Duration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Entries per second published in the latency scenario.</summary>
+    public int Rate { get; set; } = 2_000;
+
+    /// <summary>Entries per publish (WebSocket) or per POST (HTTP NDJSON).</summary>
+    public int BatchSize { get; set; } = 1_000;
+
+    /// <summary>Concurrent publishers (throughput: WebSocket ingest sockets; ingest: HTTP clients).</summary>
+    public int Publishers { get; set; } = 4;
+
+    /// <summary>Open streams in the idle-memory scenario.</summary>
+    public int IdleConnections { get; set; } = 5_000;
+
+    /// <summary>Entries to catch up in the catch-up scenario.</summary>
+    public int CatchUpEntries { get; set; } = 1_000_000;
+}

@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Lifeline.Hub;
+
+namespace Lifeline.Benchmarks.Hub.Load;
+
+/// <summary>
+/// Runs one load scenario against a hub on loopback and returns its figures. Bounded in time: every phase has a
+/// deadline, and everything it starts is stopped before it returns. Prints nothing; reports through
+/// <see cref="IProgress{T}"/>.
+/// </summary>
+public static class HubLoadRunner
+{
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan PhaseDeadline = TimeSpan.FromMinutes(3);
+
+    /// <summary>Runs <see cref="HubLoadOptions.Scenario"/>.</summary>
+    public static async Task<HubLoadResult> RunAsync(HubLoadOptions options, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        InProcessHub? local = null;
+        if (options.Target is null && options.Store == HubStoreKind.Sqlite)
+        {
+            DeleteDatabase(options.SqlitePath);
+        }
+
+        try
+        {
+            if (options.Target is null)
+            {
+                local = await InProcessHub.StartAsync(options.Store, options.SqlitePath).ConfigureAwait(false);
+            }
+
+            var hub = options.Target ?? local!.BaseUri;
+            return options.Scenario switch
+            {
+                HubLoadScenario.Throughput => await ThroughputAsync(hub, options, 0, progress, cancellationToken).ConfigureAwait(false),
+                HubLoadScenario.Latency => await ThroughputAsync(hub, options, options.Rate, progress, cancellationToken).ConfigureAwait(false),
+                HubLoadScenario.Ingest => await IngestAsync(hub, options, progress, cancellationToken).ConfigureAwait(false),
+                HubLoadScenario.IdleMemory => await IdleMemoryAsync(hub, options, progress, cancellationToken).ConfigureAwait(false),
+                HubLoadScenario.CatchUp => await CatchUpAsync(hub, options, progress, cancellationToken).ConfigureAwait(false),
+                _ => throw new ArgumentOutOfRangeException(nameof(options), options.Scenario, "unknown scenario"),
+            };
+        }
+        finally
+        {
+            if (local is not null)
+            {
+                await local.DisposeAsync().ConfigureAwait(false);
+                if (options.Store == HubStoreKind.Sqlite)
+                {
+                    DeleteDatabase(options.SqlitePath);
+                }
+            }
+        }
+    }
+
+    private static async Task<HubLoadResult> ThroughputAsync(Uri hub, HubLoadOptions options, int rate, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
+    {
+        var latency = rate > 0 ? new LatencyRecorder() : null;
+        var subscribers = await ConnectAsync(hub, options.Subscribers, "/v1/stream", options.Key, 256 * 1024, latency, progress, cancellationToken).ConfigureAwait(false);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var receiving = subscribers.Select(s => s.RunAsync(stop.Token)).ToArray();
+        var acked = new StrongBox<long>();
+        var ws = new Uri(hub.ToString().Replace("http://", "ws://", StringComparison.Ordinal));
+        var publishers = rate > 0
+            ? [LoadTraffic.WebSocketPublishLoopAsync(ws, options.Key, 0, options.EntryBytes, 1, rate, acked, stop.Token)]
+            : Enumerable.Range(0, options.Publishers).Select(_ => LoadTraffic.WebSocketPublishLoopAsync(ws, options.Key, options.BatchSize, options.EntryBytes, 2, 0, acked, stop.Token)).ToArray();
+        try
+        {
+            await Task.Delay(WarmUp, cancellationToken).ConfigureAwait(false);
+            if (latency is not null)
+            {
+                latency.Recording = true;
+            }
+
+            var delivered0 = subscribers.Sum(s => s.Entries);
+            var acked0 = Interlocked.Read(ref acked.Value);
+            var watch = Stopwatch.StartNew();
+            while (watch.Elapsed < options.Duration)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+                progress?.Report(new HubLoadProgress("delivering", subscribers.Sum(s => s.Entries) - delivered0, (subscribers.Sum(s => s.Entries) - delivered0) / watch.Elapsed.TotalSeconds));
+            }
+
+            var elapsed = watch.Elapsed;
+            var delivered = subscribers.Sum(s => s.Entries) - delivered0;
+            var ingested = Interlocked.Read(ref acked.Value) - acked0;
+            if (latency is not null)
+            {
+                latency.Recording = false;
+            }
+
+            return new HubLoadResult
+            {
+                Scenario = rate > 0 ? HubLoadScenario.Latency : HubLoadScenario.Throughput,
+                Elapsed = elapsed,
+                Entries = delivered,
+                EntriesPerSecond = delivered / elapsed.TotalSeconds,
+                IngestedPerSecond = ingested / elapsed.TotalSeconds,
+                P50Ms = latency?.PercentileMs(0.50) ?? 0,
+                P99Ms = latency?.PercentileMs(0.99) ?? 0,
+                MaxMs = latency?.MaxMs ?? 0,
+                Failures = subscribers.Count(s => s.SawDisorder),
+            };
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(publishers).ConfigureAwait(false);
+            await Task.WhenAll(receiving).ConfigureAwait(false);
+            foreach (var s in subscribers)
+            {
+                await s.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<HubLoadResult> IngestAsync(Uri hub, HubLoadOptions options, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
+    {
+        var body = LoadTraffic.NdjsonBody(options.BatchSize, options.EntryBytes);
+        var clients = Enumerable.Range(0, options.Publishers).Select(_ => LoadTraffic.Http(hub, options.Key)).ToArray();
+        var acked = new StrongBox<long>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var loops = clients.Select(c => LoadTraffic.PostLoopAsync(c, body, options.BatchSize, acked, stop.Token)).ToArray();
+        try
+        {
+            await Task.Delay(WarmUp, cancellationToken).ConfigureAwait(false);
+            var acked0 = Interlocked.Read(ref acked.Value);
+            var watch = Stopwatch.StartNew();
+            while (watch.Elapsed < options.Duration)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+                var n = Interlocked.Read(ref acked.Value) - acked0;
+                progress?.Report(new HubLoadProgress("ingesting", n, n / watch.Elapsed.TotalSeconds));
+            }
+
+            var count = Interlocked.Read(ref acked.Value) - acked0;
+            return new HubLoadResult { Scenario = HubLoadScenario.Ingest, Elapsed = watch.Elapsed, Entries = count, EntriesPerSecond = count / watch.Elapsed.TotalSeconds };
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(loops).ConfigureAwait(false);
+            foreach (var c in clients)
+            {
+                c.Dispose();
+            }
+        }
+    }
+
+    private static async Task<HubLoadResult> IdleMemoryAsync(Uri hub, HubLoadOptions options, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
+    {
+        // Settle, then measure the server before and after the idle streams open.
+        var measure = options.MeasureTargetMemory ?? MeasureThisProcessAsync;
+        var before = await measure(cancellationToken).ConfigureAwait(false);
+        var subscribers = await ConnectAsync(hub, options.IdleConnections, "/v1/stream", options.Key, 4096, null, progress, cancellationToken).ConfigureAwait(false);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var receiving = subscribers.Select(s => s.RunAsync(stop.Token)).ToArray();
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            var after = await measure(cancellationToken).ConfigureAwait(false);
+            return new HubLoadResult
+            {
+                Scenario = HubLoadScenario.IdleMemory,
+                Entries = subscribers.Count,
+                ManagedBytesPerSubscriber = (after.ManagedBytes - before.ManagedBytes) / (double)subscribers.Count,
+                ResidentBytesPerSubscriber = (after.ResidentBytes - before.ResidentBytes) / (double)subscribers.Count,
+            };
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            foreach (var s in subscribers)
+            {
+                await s.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await Task.WhenAll(receiving).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<HubLoadResult> CatchUpAsync(Uri hub, HubLoadOptions options, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
+    {
+        // Fill the store after the current end, then resume from just before the fill.
+        using var http = LoadTraffic.Http(hub, options.Key);
+        var start = await LastIdAsync(http, cancellationToken).ConfigureAwait(false);
+        var body = LoadTraffic.NdjsonBody(options.BatchSize, options.EntryBytes);
+        var acked = new StrongBox<long>();
+        using (var fill = new CancellationTokenSource(PhaseDeadline))
+        {
+            var loops = Enumerable.Range(0, options.Publishers).Select(async _ =>
+            {
+                while (Interlocked.Add(ref acked.Value, 0) < options.CatchUpEntries)
+                {
+                    using var content = new ByteArrayContent(body);
+                    content.Headers.ContentType = new("application/x-ndjson");
+                    using var response = await http.PostAsync(new Uri("v1/logs", UriKind.Relative), content, fill.Token).ConfigureAwait(false);
+                    response.EnsureSuccessStatusCode();
+                    progress?.Report(new HubLoadProgress("filling", Interlocked.Add(ref acked.Value, options.BatchSize), 0));
+                }
+            });
+            await Task.WhenAll(loops).ConfigureAwait(false);
+        }
+
+        var total = Interlocked.Read(ref acked.Value);
+        var watch = Stopwatch.StartNew();
+        await using var sub = await LeanSubscriber.ConnectAsync(hub, $"/v1/stream?after={start}", options.Key, 1 << 20, null, cancellationToken).ConfigureAwait(false);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stop.CancelAfter(PhaseDeadline);
+        var run = sub.RunAsync(stop.Token);
+        while (sub.Entries < total && !run.IsCompleted)
+        {
+            await Task.WhenAny(run, Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken)).ConfigureAwait(false);
+        }
+
+        var elapsed = watch.Elapsed;
+        var received = sub.Entries;
+        await stop.CancelAsync().ConfigureAwait(false);
+        await run.ConfigureAwait(false);
+        return new HubLoadResult
+        {
+            Scenario = HubLoadScenario.CatchUp,
+            Elapsed = elapsed,
+            Entries = received,
+            EntriesPerSecond = received / elapsed.TotalSeconds,
+            Failures = received < total || sub.SawDisorder ? 1 : 0,
+        };
+    }
+
+    private static async Task<List<LeanSubscriber>> ConnectAsync(Uri hub, int count, string path, string? key, int buffer, LatencyRecorder? latency, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
+    {
+        var list = new List<LeanSubscriber>(count);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(PhaseDeadline);
+        for (var i = 0; i < count; i += 50)
+        {
+            var batch = await Task.WhenAll(Enumerable.Range(i, Math.Min(50, count - i)).Select(_ => LeanSubscriber.ConnectAsync(hub, path, key, buffer, latency, deadline.Token))).ConfigureAwait(false);
+            list.AddRange(batch);
+            progress?.Report(new HubLoadProgress("connecting", list.Count, 0));
+        }
+
+        return list;
+    }
+
+    private static async Task<long> LastIdAsync(HttpClient http, CancellationToken cancellationToken)
+    {
+        var page = Lifeline.Protocol.HttpBodyJson.ParseQueryPage(await http.GetByteArrayAsync(new Uri("v1/logs?limit=1&after=999999999999", UriKind.Relative), cancellationToken).ConfigureAwait(false));
+        return page.LastId;
+    }
+
+    /// <summary>Managed heap after a full collection and resident set of this process (an in-process hub shares them with the load).</summary>
+    public static Task<(long ManagedBytes, long ResidentBytes)> MeasureThisProcessAsync(CancellationToken cancellationToken)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var managed = GC.GetTotalMemory(forceFullCollection: true);
+        using var self = Process.GetCurrentProcess();
+        return Task.FromResult((managed, self.WorkingSet64));
+    }
+
+    private static void DeleteDatabase(string path)
+    {
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(path + suffix);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace Lifeline.Benchmarks.Hub.Load;
+
+/// <summary>Publishing for load runs: prebuilt ~N-byte entries over WebSocket ingest (pipelined) or HTTP NDJSON.</summary>
+internal static class LoadTraffic
+{
+    /// <summary>Padding so that one stored entry (id, ts, level, source, message) is about <paramref name="entryBytes"/>.</summary>
+    public static string Padding(int entryBytes) => new('x', Math.Max(8, entryBytes - 125));
+
+    public static byte[] NdjsonBody(int count, int entryBytes)
+    {
+        var line = $"{{\"level\":\"information\",\"source\":\"bench\",\"message\":\"0 {Padding(entryBytes)}\"}}\n";
+        return Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(line, count)));
+    }
+
+    /// <summary>A publish message of <paramref name="count"/> entries whose message starts with the send timestamp.</summary>
+    public static byte[] PublishMessage(int count, int entryBytes, long timestamp)
+    {
+        var entry = $"{{\"source\":\"bench\",\"message\":\"{timestamp} {Padding(entryBytes)}\"}}";
+        return Encoding.UTF8.GetBytes($"{{\"type\":\"publish\",\"ref\":\"b\",\"entries\":[{string.Join(",", Enumerable.Repeat(entry, count))}]}}");
+    }
+
+    public static HttpClient Http(Uri hub, string? key)
+    {
+        var http = new HttpClient { BaseAddress = hub, Timeout = TimeSpan.FromMinutes(2) };
+        if (key is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return http;
+    }
+
+    /// <summary>POSTs <paramref name="body"/> (of <paramref name="count"/> entries) in a loop until cancelled; counts acknowledged entries.</summary>
+    public static async Task PostLoopAsync(HttpClient http, byte[] body, int count, StrongBox<long> acked, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                using var content = new ByteArrayContent(body);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
+                using var response = await http.PostAsync(new Uri("v1/logs", UriKind.Relative), content, cancellationToken).ConfigureAwait(false);
+                response.EnsureSuccessStatusCode();
+                Interlocked.Add(ref acked.Value, count);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Publishes over <c>/v1/ingest</c> with up to <paramref name="window"/> publishes unacknowledged, until cancelled.
+    /// <paramref name="ratePerSecond"/> 0 means as fast as acks come; otherwise batches go out on a 10 ms tick.
+    /// </summary>
+    public static async Task WebSocketPublishLoopAsync(Uri ws, string? key, int batch, int entryBytes, int window, int ratePerSecond, StrongBox<long> acked, CancellationToken cancellationToken)
+    {
+        using var socket = new ClientWebSocket();
+        if (key is not null)
+        {
+            socket.Options.SetRequestHeader("Authorization", "Bearer " + key);
+        }
+
+        await socket.ConnectAsync(new Uri(ws, "v1/ingest"), cancellationToken).ConfigureAwait(false);
+        using var slots = new SemaphoreSlim(window);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var receiving = ReceiveAcksAsync(socket, batch, slots, acked, stop.Token);
+        try
+        {
+            if (ratePerSecond == 0)
+            {
+                var message = PublishMessage(batch, entryBytes, 0);
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    await socket.SendAsync(message, WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                // Paced: the entries of each 10 ms tick carry their send timestamp (for latency).
+                var perTick = Math.Max(1, ratePerSecond / 100);
+                using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+                while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var message = PublishMessage(perTick, entryBytes, Stopwatch.GetTimestamp());
+                    await socket.SendAsync(message, WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await receiving.ConfigureAwait(false);
+            socket.Abort();
+        }
+    }
+
+    private static async Task ReceiveAcksAsync(ClientWebSocket socket, int batch, SemaphoreSlim slots, StrongBox<long> acked, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                if (result.EndOfMessage)
+                {
+                    var text = buffer.AsSpan(0, result.Count);
+                    var at = text.IndexOf("\"count\":"u8);
+                    var rest = at < 0 ? default : text[(at + 8)..];
+                    var comma = rest.IndexOf((byte)',');
+                    if (comma > 0 && int.TryParse(rest[..comma], out var n))
+                    {
+                        Interlocked.Add(ref acked.Value, n);
+                    }
+
+                    slots.Release();
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+        {
+        }
+    }
+}

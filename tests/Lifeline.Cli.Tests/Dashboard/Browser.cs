@@ -1,0 +1,76 @@
+using Microsoft.Playwright;
+
+namespace Lifeline.Cli.Tests.Dashboard;
+
+/// <summary>
+/// Debian's chromium driven by Microsoft.Playwright (never a downloaded browser), one per test; disposing closes the
+/// browser and the Playwright driver process. Screenshots go to artifacts/screenshots at the repository root.
+/// </summary>
+internal sealed class Browser : IAsyncDisposable
+{
+    private readonly IPlaywright _playwright;
+    private readonly IBrowser _browser;
+
+    private Browser(IPlaywright playwright, IBrowser browser, IPage page)
+    {
+        _playwright = playwright;
+        _browser = browser;
+        Page = page;
+        page.Request += (_, request) => { lock (Requests) { Requests.Add(request.Url); } };
+    }
+
+    public IPage Page { get; }
+
+    /// <summary>Every URL the page requested (pages, scripts, fetches, WebSockets).</summary>
+    public List<string> Requests { get; } = [];
+
+    public static async Task<Browser> LaunchAsync()
+    {
+        var playwright = await Playwright.CreateAsync();
+        try
+        {
+            var browser = await playwright.Chromium.LaunchAsync(new()
+            {
+                ExecutablePath = "/usr/bin/chromium",
+                Headless = true,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+            });
+            var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
+            page.SetDefaultTimeout(30_000);
+            return new Browser(playwright, browser, page);
+        }
+        catch
+        {
+            playwright.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Saves a full-page screenshot as artifacts/screenshots/<paramref name="name"/>.png and returns its path.</summary>
+    public async Task<string> ScreenshotAsync(string name)
+    {
+        var path = Path.Combine(ArtifactsDirectory(), $"{name}.png");
+        await Page.ScreenshotAsync(new() { Path = path, FullPage = false });
+        return path;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _browser.CloseAsync();
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+
+    private static string ArtifactsDirectory()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Lifeline.slnx")))
+        {
+            directory = directory.Parent;
+        }
+
+        var path = Path.Combine(directory?.FullName ?? AppContext.BaseDirectory, "artifacts", "screenshots");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+}
