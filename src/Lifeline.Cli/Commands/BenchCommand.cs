@@ -38,15 +38,25 @@ internal static class BenchCommand
             var key = result.GetValue(context.Global.Key) ?? context.Environment.GetVariable(GlobalOptions.KeyVariable);
             var runs = chosen.Select(name => (Name: name, Options: Options(name, result.GetValue(seconds), result.GetValue(subscribers), result.GetValue(rate), result.GetValue(connections), result.GetValue(entries), targetUrl, key))).ToList();
             var results = new List<(string Name, HubLoadResult Result)>();
+            var failed = 0;
             var display = new BenchProgress(context.Environment);
             foreach (var run in runs)
             {
-                var figures = await display.RunAsync(run.Name, progress => HubLoadRunner.RunAsync(run.Options, progress, cancellationToken)).ConfigureAwait(false);
-                results.Add((run.Name, figures));
+                try
+                {
+                    var figures = await display.RunAsync(run.Name, progress => HubLoadRunner.RunAsync(run.Options, progress, cancellationToken)).ConfigureAwait(false);
+                    results.Add((run.Name, figures));
+                }
+                catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // One scenario failing (a socket aborted under load) does not lose the others' figures.
+                    failed++;
+                    await context.Environment.Error.WriteLineAsync($"lifeline: bench {run.Name} failed: {CliErrors.Describe(exception, null).Message}").ConfigureAwait(false);
+                }
             }
 
             Render(context.Environment, results, targetUrl);
-            return results.Any(r => r.Result.Failures > 0) ? ExitCodes.Failure : ExitCodes.Ok;
+            return failed > 0 || results.Any(r => r.Result.Failures > 0) ? ExitCodes.Failure : ExitCodes.Ok;
         });
 #else
         command.SetAction(new Func<ParseResult, int>(_ => throw new CliException("this build of lifeline has no hub load runner (bench/Lifeline.Benchmarks/Hub/Load is missing)")));

@@ -31,7 +31,8 @@ internal static class DemoCommand
             try
             {
                 var settings = new HubHostSettings { Urls = [$"http://127.0.0.1:{result.GetValue(port)}"], NoAuth = key is null, KeysFile = keysFile };
-                var host = await HubHost.StartAsync(settings, environment, configure: null, cancellationToken).ConfigureAwait(false);
+                // Only the generated key: not whatever LIFELINE_KEYS holds in this shell.
+                var host = await HubHost.StartAsync(settings, environment, o => o.KeysEnvironmentVariable = null, cancellationToken).ConfigureAwait(false);
                 await using var hostScope = host.ConfigureAwait(false);
                 var address = host.Addresses[0];
                 var dashboard = key is null ? address.ToString() : $"{address}?access_token={key}";

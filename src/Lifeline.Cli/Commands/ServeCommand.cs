@@ -46,6 +46,11 @@ internal static class ServeCommand
             };
             flags.AddRange(limits.Select(l => new KeyValuePair<string, string?>(l.Key, result.GetValue(l.Option)?.ToString(System.Globalization.CultureInfo.InvariantCulture))));
             var settings = HubHostSettings.From(HubHostSettings.BuildConfiguration(result.GetValue(config), environment.Variables, flags));
+            if (!settings.NoAuth && settings.KeysFile is null && string.IsNullOrEmpty(environment.GetVariable("LIFELINE_KEYS")))
+            {
+                throw new CliException("authentication is on but no keys are configured: pass --keys FILE, set LIFELINE_KEYS (key=scope,scope;...), or use --no-auth for local use", ExitCodes.Usage);
+            }
+
             if (settings.NoAuth)
             {
                 await environment.Error.WriteLineAsync("lifeline: WARNING: authentication is off (--no-auth): anyone on this machine can read and write logs; serving loopback only").ConfigureAwait(false);

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Lifeline.Cli.Hub;
+using Lifeline.Hub.Client;
+using Lifeline.Protocol;
 
 namespace Lifeline.Cli.Commands;
 
@@ -16,7 +18,7 @@ internal static class TailCommand
         var since = new Option<string?>("--since") { Description = "Start after this entry id, or at a time: an RFC 3339 timestamp or an age such as 30s, 10m, 2h, 1d", HelpName = "id|time" };
         var lines = new Option<int>("--lines", "-n") { Description = "Without --since: start this many ids back", DefaultValueFactory = _ => 10, HelpName = "count" }.InRange(0, 1_000_000);
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep streaming new entries until Ctrl+C; reconnect and resume if the connection drops" };
-        var json = new Option<bool>("--json") { Description = "One JSON entry per line, exactly as the hub sent it" };
+        var json = new Option<bool>("--json") { Description = "One JSON entry per line (the protocol's entry object)" };
 
         var command = new Command("tail", "Print log entries from the hub. Connection state goes to standard error.")
         {
@@ -26,52 +28,41 @@ internal static class TailCommand
         {
             var endpoint = context.ResolveEndpoint(result);
             var (afterId, fromTime) = ParseSince(result.GetValue(since), context.Environment.Time);
-            var options = new LogStreamOptions
+            LogLevel? minimum = LogLevelNames.TryParse(result.GetValue(level), out var parsed) ? parsed : null; // validated by the option
+            var options = new TailOptions
             {
-                Filter = new StreamFilter(Levels.Canonical(result.GetValue(level)), result.GetValue(source) ?? [], result.GetValue(contains)),
+                Filter = new LogFilter { MinLevel = minimum, Sources = result.GetValue(source) ?? [], Contains = result.GetValue(contains) },
                 After = fromTime is null ? afterId : 0,
                 Backlog = result.GetValue(lines),
                 Follow = result.GetValue(follow),
                 Time = context.Environment.Time,
             };
             var writer = new EntryWriter(context.Environment, result.GetValue(json));
-            return await RunAsync(new LogStreamSubscriber(endpoint, options), options.ClientId, writer, fromTime, context.Environment.Error, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(new LogTail(endpoint, options, context.Environment.Error), writer, fromTime, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(LogStreamSubscriber subscriber, string clientId, EntryWriter writer, DateTimeOffset? fromTime, TextWriter status, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(LogTail tail, EntryWriter writer, DateTimeOffset? fromTime, CancellationToken cancellationToken)
     {
         try
         {
-            await foreach (var item in subscriber.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var entry in tail.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                switch (item)
+                if (fromTime is null || entry.Ts >= fromTime)
                 {
-                    case StreamEvent.Entry { Value: var entry } when fromTime is null || entry.Ts >= fromTime:
-                        await writer.WriteAsync(entry).ConfigureAwait(false);
-                        break;
-                    case StreamEvent.Connected connected:
-                        await status.WriteLineAsync(connected.Resumed
-                            ? $"lifeline: reconnected, resuming after id {connected.After}"
-                            : $"lifeline: connected as {clientId} (hub at id {connected.LastId})").ConfigureAwait(false);
-                        break;
-                    case StreamEvent.Disconnected lost:
-                        await writer.FlushAsync().ConfigureAwait(false);
-                        await status.WriteLineAsync($"lifeline: disconnected: {lost.Reason}; reconnecting in {lost.Delay.TotalSeconds:0.0} s (attempt {lost.Attempt})").ConfigureAwait(false);
-                        break;
-                    case StreamEvent.Reset reset:
-                        await status.WriteLineAsync($"lifeline: the hub restarted with an empty store (its last id {reset.HubLastId} is below {reset.Position}); following it from its start").ConfigureAwait(false);
-                        break;
-                    case StreamEvent.Gap gap:
-                        await status.WriteLineAsync($"lifeline: gap: entries {gap.FromId}-{gap.ToId} are lost ({gap.Reason})").ConfigureAwait(false);
-                        break;
+                    await writer.WriteAsync(entry).ConfigureAwait(false);
                 }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Ctrl+C ends a follow: a normal exit.
+        }
+        catch (HubConnectionException exception)
+        {
+            await writer.FlushAsync().ConfigureAwait(false);
+            throw tail.Explain(exception);
         }
 
         await writer.FlushAsync().ConfigureAwait(false);

@@ -43,7 +43,6 @@ internal sealed class HubHost : IAsyncDisposable
         builder.Services.AddLifelineHub(options =>
         {
             options.TimeProvider = environment.Time;
-            options.KeysEnvironmentVariable = null;
             settings.Apply(options);
             configure?.Invoke(options);
         });

@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Lifeline.Protocol;
 
 namespace Lifeline.Cli.Hub;
 
@@ -39,6 +41,25 @@ internal sealed class HubHttpClient : IDisposable
         {
             return await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// <c>GET /v1/logs</c>: up to <paramref name="limit"/> entries matching <paramref name="filter"/> after
+    /// <paramref name="after"/>, oldest first, each with its JSON as the hub sent it; <c>More</c> when a next page exists.
+    /// </summary>
+    public async Task<QueryPage> QueryAsync(LogFilter filter, long? after, int limit, CancellationToken cancellationToken)
+    {
+        var query = filter.WithAfter(after).ToQueryString();
+        var uri = new Uri($"v1/logs?{query}{(query.Length > 0 ? "&" : string.Empty)}limit={limit.ToString(CultureInfo.InvariantCulture)}", UriKind.Relative);
+        using var response = await _http.GetAsync(uri, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, "read", cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        using var page = JsonDocument.Parse(body);
+        var root = page.RootElement;
+        var entries = root.GetProperty("entries").EnumerateArray()
+            .Select(item => item.Deserialize(CliJsonContext.Default.StreamEntry)! with { Raw = item.GetRawText() })
+            .ToList();
+        return new QueryPage(entries, root.GetProperty("lastId").GetInt64(), root.TryGetProperty("next", out var next) && next.ValueKind == JsonValueKind.String);
     }
 
     /// <summary>

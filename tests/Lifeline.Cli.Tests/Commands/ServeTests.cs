@@ -99,6 +99,7 @@ public class ServeTests
     [InlineData("--urls nope", "lifeline: invalid url 'nope'")]
     [InlineData("--config /nonexistent.json", "lifeline: config file '/nonexistent.json' not found")]
     [InlineData("--max-entry-bytes -5", "lifeline: --max-entry-bytes must be positive")]
+    [InlineData("--urls http://127.0.0.1:0", "lifeline: authentication is on but no keys are configured")]
     public async Task Serve_BadSetting_OneLine_UsageExit(string args, string expected)
     {
         var result = await CliRunner.RunOnceAsync(["serve", .. args.Split(' ')]);

@@ -1,4 +1,3 @@
-using Lifeline.Cli.Tests.Commands;
 using Microsoft.Playwright;
 
 namespace Lifeline.Cli.Tests.Dashboard;
@@ -6,15 +5,6 @@ namespace Lifeline.Cli.Tests.Dashboard;
 /// <summary>Issue 5 point 8: the dashboard end to end in Debian's chromium against a real hub.</summary>
 public class DashboardBrowserTests
 {
-    private const string Mixed = """
-        {"level":"information","source":"api","message":"GET / answered 200"}
-        {"level":"warning","source":"api","message":"slow query on orders","props":{"ms":812}}
-        {"level":"error","source":"db","message":"SLOW disk"}
-        {"level":"warning","source":"auth","message":"slow login"}
-        {"level":"debug","source":"db","message":"pool at 40%"}
-        {"level":"critical","source":"api","message":"out of memory"}
-        """;
-
     [Fact]
     public async Task Dashboard_LoadsWithKey_ShowsEntries_FiltersPausesAndCharts()
     {
@@ -25,7 +15,7 @@ public class DashboardBrowserTests
 
         await page.GotoAsync($"{hub.Url}/?access_token=read-key");
         await page.WaitForSelectorAsync("#status[data-state=live]");
-        await hub.SendAsync(Mixed, "--ndjson", "--key", "write-key");
+        await hub.SendAsync(ServedHub.Mixed, "--ndjson", "--key", "write-key");
         await page.WaitForSelectorAsync("#rows tr[data-id='6']");
         Assert.Equal(6, await page.Locator("#rows tr").CountAsync());
         Assert.Equal("critical", await page.Locator("#rows tr[data-id='6'] td.level").TextContentAsync());

@@ -94,6 +94,16 @@ internal sealed class ServedHub : IAsyncDisposable
     public static IEnumerable<JsonElement> JsonLines(string text) =>
         text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement.Clone());
 
+    /// <summary>Six entries of several levels and sources, for filters: ids 1 to 6 on an empty hub.</summary>
+    public const string Mixed = """
+        {"level":"information","source":"api","message":"GET / answered 200"}
+        {"level":"warning","source":"api","message":"slow query on orders","props":{"ms":812}}
+        {"level":"error","source":"db","message":"SLOW disk"}
+        {"level":"warning","source":"auth","message":"slow login"}
+        {"level":"debug","source":"db","message":"slow but debug"}
+        {"level":"critical","source":"api","message":"out of memory"}
+        """;
+
     /// <summary>NDJSON of entries numbered <paramref name="from"/>..<paramref name="to"/> (message "entry N").</summary>
     public static string Numbered(int from, int to, string level = "information", string source = "test") =>
         string.Concat(Enumerable.Range(from, to - from + 1).Select(i => $"{{\"level\":\"{level}\",\"source\":\"{source}\",\"message\":\"entry {i}\"}}\n"));
