@@ -98,10 +98,14 @@ internal static class BenchCommand
         foreach (var (name, r) in results)
         {
             table.AddRow(name, Number(r.EntriesPerSecond), Number(r.IngestedPerSecond), Milliseconds(r.P50Ms), Milliseconds(r.P99Ms), Milliseconds(r.MaxMs),
-                r.BytesPerSubscriber > 0 ? $"{Number(r.BytesPerSubscriber)} ({Markup.Escape(r.MemoryMethod)})" : "-", Number(r.Entries), r.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture), r.Failures.ToString(CultureInfo.InvariantCulture));
+                Number(r.BytesPerSubscriber), Number(r.Entries), r.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture), r.Failures.ToString(CultureInfo.InvariantCulture));
         }
 
         console.Write(table);
+        foreach (var (name, r) in results.Where(run => run.Result.MemoryMethod.Length > 0))
+        {
+            console.WriteLine($"{name}: bytes/subscriber measured as {r.MemoryMethod}");
+        }
     }
 
     private static string Number(double value) => value > 0 ? value.ToString("N0", CultureInfo.InvariantCulture) : "-";
