@@ -28,13 +28,17 @@ public sealed partial class LifelineClient
         }
 
         var reached = false;
-        if (await RunOnConnectedAsync(conn, stopToken).ConfigureAwait(false) && !conn.Cts.IsCancellationRequested)
+        if (await RunOnConnectedAsync(conn, stopToken).ConfigureAwait(false) && !conn.Cts.IsCancellationRequested && !stopToken.IsCancellationRequested)
         {
             reached = true;
             TaskCompletionSource connected;
             lock (_gate)
             {
-                SetState(ClientState.Connected);
+                if (!stopToken.IsCancellationRequested)
+                {
+                    SetState(ClientState.Connected); // never over a Stopping set by a concurrent stop
+                }
+
                 connected = _connected;
             }
 

@@ -138,7 +138,9 @@ public sealed partial class LifelineClient : IAsyncDisposable
     /// <param name="cancellationToken">When it fires, the graceful part (finishing the message being written, the close
     /// handshake) is cut short: the socket is aborted and the stop completes promptly. It never makes StopAsync throw.</param>
     /// <returns>What was done and what had to be abandoned. When called from one of this client's event handlers, it
-    /// completes before that handler's own dispatch loop has ended (it ends as soon as the handler returns).</returns>
+    /// completes before that handler's own dispatch loop has ended (it ends as soon as the handler returns). When called
+    /// from <see cref="LifelineClientOptions.OnConnected"/>, it only requests the stop (which runs once the hook returns)
+    /// and reports that; call it again from elsewhere to await the full stop.</returns>
     public async Task<StopReport> StopAsync(CancellationToken cancellationToken)
     {
         Task<StopReport> stop;
@@ -146,6 +148,13 @@ public sealed partial class LifelineClient : IAsyncDisposable
         {
             _stopTask ??= StopCoreAsync();
             stop = _stopTask;
+        }
+
+        if (s_onConnectedScope.Value is { } scoped && ReferenceEquals(scoped, Volatile.Read(ref _current)))
+        {
+            // Called from OnConnected, which runs on the supervisor: waiting for the supervisor here would deadlock.
+            // The stop proceeds as soon as the hook returns (its token is already cancelled).
+            return new StopReport(State, closedGracefully: false, deadlineReached: false, abandonedSends: 0, ["stop requested from OnConnected: it completes after the hook returns"]);
         }
 
         using (cancellationToken.UnsafeRegister(static s => ((LifelineClient)s!).HardStop(), this))

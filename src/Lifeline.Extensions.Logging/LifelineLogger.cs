@@ -1,5 +1,4 @@
 using Lifeline.Hub.Client.Shipping;
-using Lifeline.Protocol;
 using Microsoft.Extensions.Logging;
 using MelLogLevel = Microsoft.Extensions.Logging.LogLevel;
 
@@ -73,13 +72,6 @@ internal sealed class LifelineLogger(string category, LifelineLoggerProvider pro
             props = props.Restart(ex);
         }
 
-        provider.Shipper.Enqueue(new LogEntry
-        {
-            Timestamp = provider.TimeProvider.GetUtcNow(),
-            Level = (Lifeline.Protocol.LogLevel)logLevel,
-            Source = category,
-            Message = message ?? "",
-            Properties = props.Build(),
-        });
+        provider.Shipper.Enqueue(new PendingEntry(provider.TimeProvider.GetUtcNow(), (Lifeline.Protocol.LogLevel)logLevel, category, message ?? "", props.Build()));
     }
 }

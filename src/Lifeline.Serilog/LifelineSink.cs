@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using Lifeline.Hub.Client.Shipping;
-using Lifeline.Protocol;
 using Serilog.Core;
 using Serilog.Events;
 
@@ -74,14 +73,7 @@ public sealed class LifelineSink : ILogEventSink, IDisposable, IAsyncDisposable
             props = props.Restart(ex);
         }
 
-        _shipper.Enqueue(new LogEntry
-        {
-            Timestamp = logEvent.Timestamp.ToUniversalTime(),
-            Level = Map(logEvent.Level),
-            Source = source,
-            Message = message ?? "",
-            Properties = props.Build(),
-        });
+        _shipper.Enqueue(new PendingEntry(logEvent.Timestamp.ToUniversalTime(), Map(logEvent.Level), source, message ?? "", props.Build()));
     }
 
     /// <summary>Flushes what is buffered (within the shutdown deadline) and stops. Idempotent.</summary>

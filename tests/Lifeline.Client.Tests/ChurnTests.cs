@@ -14,17 +14,21 @@ public sealed class ChurnCollection;
 public class ChurnTests
 {
     [Fact]
-    public async Task HundredClients_StartedAndStoppedTogether_LeaveNoHandlesBehind()
+    public async Task HundredClients_StartedAndStoppedTogether_LeaveNoHandlesAndNoMemoryBehind()
     {
         await using var server = await TestServer.StartAsync();
         server.QueueConnections = false;
         await RunHundredClientsAsync(server); // warm-up: thread pool, socket engine, Kestrel pools
-        var handlesBefore = OpenHandles();
+        var (handlesBefore, memoryBefore) = (OpenHandles(), GC.GetTotalMemory(forceFullCollection: true));
 
-        var reports = await RunHundredClientsAsync(server);
+        for (var round = 0; round < 3; round++)
+        {
+            var reports = await RunHundredClientsAsync(server);
+            Assert.All(reports, r => Assert.True(r.ClosedGracefully, r.ToString()));
+        }
 
-        Assert.All(reports, r => Assert.True(r.ClosedGracefully, r.ToString()));
-        Assert.Equal(200, server.TotalConnections);
+        Assert.Equal(400, server.TotalConnections);
+        Assert.InRange(GC.GetTotalMemory(forceFullCollection: true) - memoryBefore, long.MinValue, 1024 * 1024);
         await server.DisposeAsync();
         Assert.InRange(OpenHandles() - handlesBefore, int.MinValue, 4);
     }

@@ -144,4 +144,23 @@ public class LifecycleTests
         Assert.Equal("Bearer k1", second.Headers["Authorization"]);
         Assert.Equal("lifeline.v1", second.SubProtocol);
     }
+
+    [Fact]
+    public async Task StopAsync_FromInsideOnConnected_DoesNotDeadlock()
+    {
+        await using var server = await TestServer.StartAsync();
+        var options = TestOptions.For(server.GetUri());
+        var requested = new TaskCompletionSource<StopReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        options.OnConnected = async (client, ct) => requested.TrySetResult(await client.StopAsync(CancellationToken.None));
+        var client = new LifelineClient(options);
+        var events = await EventRecorder.StartAsync(client);
+
+        var inHook = await requested.Task.OrTimeout(TimeSpan.FromSeconds(30));
+        var report = await client.StopAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30));
+
+        Assert.Contains("stop requested from OnConnected: it completes after the hook returns", inHook.Abandoned);
+        Assert.Equal(ClientState.Stopped, client.State);
+        Assert.True(report.ClosedGracefully, report.ToString());
+        Assert.Equal(0, events.Count<ConnectedEventArgs>()); // the connection never became Connected
+    }
 }

@@ -51,14 +51,22 @@ public sealed class HubLoadCommand : IBenchCommand
                 if (!inProcess)
                 {
                     (server, options.Target) = await StartServerAsync(store);
-                    options.TargetProcessId = server.Id;
+                    var s = server;
+                    options.MeasureTargetMemory = async ct =>
+                    {
+                        await s.StandardInput.WriteLineAsync("mem".AsMemory(), ct);
+                        await s.StandardInput.FlushAsync(ct);
+                        var parts = (await s.StandardOutput.ReadLineAsync(ct))!.Split(' ');
+                        return (long.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture));
+                    };
                     if (OperatingSystem.IsLinux())
                     {
                         Process.GetCurrentProcess().ProcessorAffinity = 2;   // core 1; the server has core 0
                     }
                 }
 
-                var result = await HubLoadRunner.RunAsync(options, null, CancellationToken.None);
+                var progress = args.Contains("--verbose") ? new Progress<HubLoadProgress>(p => Console.Error.WriteLine($"  {p.Phase} {p.Count:N0} {p.PerSecond:N0}/s")) : null;
+                var result = await HubLoadRunner.RunAsync(options, progress, CancellationToken.None);
                 Console.WriteLine(Format(run, result, inProcess));
             }
             finally
@@ -83,7 +91,7 @@ public sealed class HubLoadCommand : IBenchCommand
             HubLoadScenario.Throughput => $"{run}: {r.EntriesPerSecond:N0} entries/s delivered ({r.IngestedPerSecond:N0}/s ingested) over {r.Elapsed.TotalSeconds:N1} s, failures {r.Failures} [{where}]",
             HubLoadScenario.Latency => $"{run}: p50 {r.P50Ms:N2} ms, p99 {r.P99Ms:N2} ms, max {r.MaxMs:N1} ms at {r.IngestedPerSecond:N0} entries/s ingested, {r.EntriesPerSecond:N0}/s delivered [{where}]",
             HubLoadScenario.Ingest => $"{run}: {r.EntriesPerSecond:N0} entries/s acknowledged over {r.Elapsed.TotalSeconds:N1} s [{where}]",
-            HubLoadScenario.IdleMemory => $"{run}: {r.BytesPerSubscriber:N0} bytes per idle subscriber at {r.Entries:N0} connections ({r.MemoryMethod}) [{where}]",
+            HubLoadScenario.IdleMemory => $"{run}: {r.ManagedBytesPerSubscriber:N0} bytes managed heap, {r.ResidentBytesPerSubscriber:N0} bytes resident per idle subscriber at {r.Entries:N0} connections [{where}]",
             HubLoadScenario.CatchUp => $"{run}: {r.EntriesPerSecond:N0} entries/s caught up ({r.Entries:N0} in {r.Elapsed.TotalSeconds:N2} s), failures {r.Failures} [{where}]",
             _ => run,
         };

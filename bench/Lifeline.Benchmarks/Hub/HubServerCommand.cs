@@ -5,7 +5,7 @@ namespace Lifeline.Benchmarks.Hub;
 
 /// <summary>
 /// <c>hub-server [memory|sqlite] [path]</c>: hosts a load-tuned hub on 127.0.0.1:free port, prints
-/// <c>LISTENING &lt;url&gt;</c>, and stops when its standard input closes. hub-load runs it pinned to its own core.
+/// <c>LISTENING &lt;url&gt;</c>, answers <c>mem</c> lines with its memory, and stops when its standard input closes. hub-load runs it pinned to its own core.
 /// </summary>
 public sealed class HubServerCommand : IBenchCommand
 {
@@ -23,7 +23,17 @@ public sealed class HubServerCommand : IBenchCommand
         await using var hub = await InProcessHub.StartAsync(store, path);
         Console.WriteLine("LISTENING " + hub.BaseUri);
         Console.Out.Flush();
-        await Console.In.ReadToEndAsync();
+        // "mem" on stdin answers "MEM <managed heap after full GC> <resident set>"; end of input stops the hub.
+        while (await Console.In.ReadLineAsync() is { } line)
+        {
+            if (line == "mem")
+            {
+                var (managed, resident) = await HubLoadRunner.MeasureThisProcessAsync(CancellationToken.None);
+                Console.WriteLine($"MEM {managed} {resident}");
+                Console.Out.Flush();
+            }
+        }
+
         return 0;
     }
 }

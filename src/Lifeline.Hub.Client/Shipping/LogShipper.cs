@@ -37,7 +37,7 @@ internal sealed partial class LogShipper : IAsyncDisposable
     private static readonly TimeSpan s_retryDelay = TimeSpan.FromSeconds(1);
 
     private readonly ILogBatchPublisher _publisher;
-    private readonly Channel<LogEntry> _buffer;
+    private readonly Channel<PendingEntry> _buffer;
     private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _abort = new();
     private readonly TimeProvider _time;
@@ -73,7 +73,7 @@ internal sealed partial class LogShipper : IAsyncDisposable
         _shutdownTimeout = options.ShutdownTimeout;
         _summarySource = options.SummarySource;
         _logger = options.DiagnosticsLoggerFactory?.CreateLogger("Lifeline.Hub.Client.Shipping.LogShipper") ?? NullLogger.Instance;
-        _buffer = Channel.CreateBounded<LogEntry>(
+        _buffer = Channel.CreateBounded<PendingEntry>(
             new BoundedChannelOptions(options.BufferCapacity)
             {
                 FullMode = BoundedChannelFullMode.DropOldest,
@@ -88,18 +88,15 @@ internal sealed partial class LogShipper : IAsyncDisposable
     internal event Action<LogShipperStats>? StatsChanged;
 
     /// <summary>Accepts an entry without blocking. After shutdown began, the entry is counted as lost.</summary>
-    public void Enqueue(LogEntry entry)
+    public void Enqueue(in PendingEntry entry)
     {
-        if (entry.Source.Length > MaxSourceLength)
-        {
-            entry = entry with { Source = entry.Source[..MaxSourceLength] };
-        }
+        var accepted = entry.Source.Length > MaxSourceLength ? entry with { Source = entry.Source[..MaxSourceLength] } : entry;
 
         Interlocked.Increment(ref _enqueued);
 
         // Count before writing so that the drop callback (which decrements) can never make _waiting negative.
         var waiting = Interlocked.Increment(ref _waiting);
-        if (!_buffer.Writer.TryWrite(entry))
+        if (!_buffer.Writer.TryWrite(accepted))
         {
             Interlocked.Decrement(ref _waiting);
             Interlocked.Increment(ref _lostCount);
@@ -162,7 +159,7 @@ internal sealed partial class LogShipper : IAsyncDisposable
         _abort.Dispose();
     }
 
-    private void OnDropped(LogEntry entry)
+    private void OnDropped(PendingEntry entry)
     {
         Interlocked.Decrement(ref _waiting);
         Interlocked.Increment(ref _droppedCount);
@@ -185,7 +182,7 @@ internal sealed partial class LogShipper : IAsyncDisposable
                 while (batch.Count < _maxBatch && reader.TryRead(out var entry))
                 {
                     Interlocked.Decrement(ref _waiting);
-                    batch.Add(entry);
+                    batch.Add(entry.ToLogEntry());
                 }
 
                 Volatile.Write(ref _inFlight, batch.Count);
@@ -247,14 +244,8 @@ internal sealed partial class LogShipper : IAsyncDisposable
         Log.DroppedReported(_logger, dropped);
         var props = PropertyBag.Rent();
         props.Add("dropped", dropped);
-        batch.Add(new LogEntry
-        {
-            Timestamp = _time.GetUtcNow(),
-            Level = Lifeline.Protocol.LogLevel.Warning,
-            Source = _summarySource,
-            Message = string.Create(CultureInfo.InvariantCulture, $"{dropped} entries dropped while the hub was unreachable"),
-            Properties = props.Build(),
-        });
+        var message = string.Create(CultureInfo.InvariantCulture, $"{dropped} entries dropped while the hub was unreachable");
+        batch.Add(new PendingEntry(_time.GetUtcNow(), Lifeline.Protocol.LogLevel.Warning, _summarySource, message, props.Build()).ToLogEntry());
     }
 
     /// <summary>Publishes until acknowledged; an entry the hub names as invalid is removed and the rest retried.</summary>

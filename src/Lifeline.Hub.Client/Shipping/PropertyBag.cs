@@ -111,21 +111,20 @@ internal sealed class PropertyBag
         return this;
     }
 
-    /// <summary>Ends the object and returns it, or <see langword="null"/> when nothing was added; the bag goes back to this thread.</summary>
-    public JsonElement? Build()
+    /// <summary>Ends the object and returns its UTF-8 JSON, or <see langword="null"/> when nothing was added; the bag goes back to this thread.</summary>
+    public byte[]? Build()
     {
         if (_scopes.Count > 0 && TryBeginProperty("scopes"))
         {
             WriteArray(_writer, _scopes, MaxDepth);
         }
 
-        JsonElement? result = null;
+        byte[]? result = null;
         if (_names.Count > 0)
         {
             _writer.WriteEndObject();
             _writer.Flush();
-            var reader = new Utf8JsonReader(_buffer.WrittenSpan);
-            result = JsonElement.ParseValue(ref reader);
+            result = _buffer.WrittenSpan.ToArray();
         }
 
         _writer.Reset();

@@ -119,7 +119,7 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
     {
         await Task.Yield();
         var max = Hub.Options.MaxMessageBytes;
-        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBufferBytes);
         try
         {
             var length = 0;
@@ -190,6 +190,9 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>The receive buffer a connection starts with (it grows to <see cref="HubOptions.MaxMessageBytes"/>); an idle stream holds it.</summary>
+    protected virtual int InitialReceiveBufferBytes => 4096;
 
     /// <summary>The close code for a binary frame: 1003 on ingest; the stream accepts no data at all (4400).</summary>
     protected virtual int BinaryCloseCode => CloseCodes.UnsupportedData;

@@ -53,6 +53,10 @@ internal sealed partial class Subscriber : HubConnection
 
     protected override int BinaryCloseCode => CloseCodes.InvalidMessage;
 
+    // A stream receives only control frames (handled by the WebSocket) and close frames: a small buffer keeps idle
+    // subscribers cheap; any data frame is an error anyway.
+    protected override int InitialReceiveBufferBytes => 128;
+
     protected override void OnCloseRequested() => Queue.Close();
 
     protected override ValueTask OnMessageAsync(ReadOnlyMemory<byte> message)

@@ -85,7 +85,17 @@ internal sealed class ServerConnection
         }
     }
 
-    public void Abort() => _context.Abort();
+    public void Abort()
+    {
+        try
+        {
+            _context.Abort();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The handler has just ended and Kestrel released the request.
+        }
+    }
 
     internal async Task RunAsync()
     {

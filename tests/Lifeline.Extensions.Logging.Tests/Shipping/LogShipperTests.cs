@@ -22,7 +22,7 @@ public class LogShipperTests
             },
             _publisher);
 
-    private static LogEntry Entry(int i) => new() { Message = $"m{i}", Source = "test" };
+    private static PendingEntry Entry(int i) => new(default, Lifeline.Protocol.LogLevel.Information, "test", $"m{i}", null);
 
     [Fact]
     public async Task FullBatch_IsPublishedWithoutWaitingForTheInterval()
@@ -154,7 +154,7 @@ public class LogShipperTests
     public async Task LongSource_IsTruncatedToTheProtocolLimit()
     {
         await using var shipper = CreateShipper(maxBatch: 1);
-        shipper.Enqueue(new LogEntry { Message = "x", Source = new string('s', 300) });
+        shipper.Enqueue(new PendingEntry(default, Lifeline.Protocol.LogLevel.Information, new string('s', 300), "x", null));
         await shipper.WaitForAsync(s => s.Acknowledged == 1).OrTimeout(TimeSpan.FromSeconds(30));
         Assert.Equal(LogEntry.MaxSourceLength, Assert.Single(_publisher.Stored).Source.Length);
     }

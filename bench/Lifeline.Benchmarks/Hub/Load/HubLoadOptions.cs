@@ -36,8 +36,11 @@ public sealed class HubLoadOptions
     /// <summary>API key for <see cref="Target"/> (scopes read and write), or <see langword="null"/> for a no-auth hub.</summary>
     public string? Key { get; set; }
 
-    /// <summary>Process id of <see cref="Target"/>, to read its resident memory (Linux) in <see cref="HubLoadScenario.IdleMemory"/>.</summary>
-    public int? TargetProcessId { get; set; }
+    /// <summary>
+    /// Reads the hub's memory (managed heap after a full collection, resident set) for <see cref="HubLoadScenario.IdleMemory"/>
+    /// when the hub is another process; <see langword="null"/> measures this process (in-process hub).
+    /// </summary>
+    public Func<CancellationToken, Task<(long ManagedBytes, long ResidentBytes)>>? MeasureTargetMemory { get; set; }
 
     /// <summary>Store of the in-process hub.</summary>
     public HubStoreKind Store { get; set; } = HubStoreKind.Memory;

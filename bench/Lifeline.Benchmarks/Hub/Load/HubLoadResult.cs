@@ -33,11 +33,11 @@ public sealed record HubLoadResult
     /// <summary>End-to-end latency maximum, milliseconds.</summary>
     public double MaxMs { get; init; }
 
-    /// <summary>Server memory per idle subscriber, bytes.</summary>
-    public double BytesPerSubscriber { get; init; }
+    /// <summary>Server managed heap (after a full collection) per idle subscriber, bytes.</summary>
+    public double ManagedBytesPerSubscriber { get; init; }
 
-    /// <summary>How <see cref="BytesPerSubscriber"/> was measured.</summary>
-    public string MemoryMethod { get; init; } = "";
+    /// <summary>Server resident set per idle subscriber, bytes (includes pool and heap growth that is not freed).</summary>
+    public double ResidentBytesPerSubscriber { get; init; }
 
     /// <summary>Subscribers that ended early or saw a gap (should be 0).</summary>
     public int Failures { get; init; }

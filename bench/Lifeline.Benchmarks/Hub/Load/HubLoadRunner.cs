@@ -152,20 +152,21 @@ public static class HubLoadRunner
     private static async Task<HubLoadResult> IdleMemoryAsync(Uri hub, HubLoadOptions options, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
     {
         // Settle, then measure the server before and after the idle streams open.
-        var before = MeasureServer(options.TargetProcessId);
+        var measure = options.MeasureTargetMemory ?? MeasureThisProcessAsync;
+        var before = await measure(cancellationToken).ConfigureAwait(false);
         var subscribers = await ConnectAsync(hub, options.IdleConnections, "/v1/stream", options.Key, 4096, null, progress, cancellationToken).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var receiving = subscribers.Select(s => s.RunAsync(stop.Token)).ToArray();
         try
         {
             await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
-            var after = MeasureServer(options.TargetProcessId);
+            var after = await measure(cancellationToken).ConfigureAwait(false);
             return new HubLoadResult
             {
                 Scenario = HubLoadScenario.IdleMemory,
                 Entries = subscribers.Count,
-                BytesPerSubscriber = (after.Bytes - before.Bytes) / (double)subscribers.Count,
-                MemoryMethod = after.Method,
+                ManagedBytesPerSubscriber = (after.ManagedBytes - before.ManagedBytes) / (double)subscribers.Count,
+                ResidentBytesPerSubscriber = (after.ResidentBytes - before.ResidentBytes) / (double)subscribers.Count,
             };
         }
         finally
@@ -249,18 +250,14 @@ public static class HubLoadRunner
         return page.LastId;
     }
 
-    private static (long Bytes, string Method) MeasureServer(int? pid)
+    /// <summary>Managed heap after a full collection and resident set of this process (an in-process hub shares them with the load).</summary>
+    public static Task<(long ManagedBytes, long ResidentBytes)> MeasureThisProcessAsync(CancellationToken cancellationToken)
     {
-        if (pid is { } id && File.Exists($"/proc/{id}/status"))
-        {
-            var line = File.ReadLines($"/proc/{id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            return (long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024, "server process resident set (VmRSS) delta");
-        }
-
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        GC.Collect();
-        return (GC.GetTotalMemory(forceFullCollection: true), "in-process managed heap delta (includes the load generator's own objects)");
+        var managed = GC.GetTotalMemory(forceFullCollection: true);
+        using var self = Process.GetCurrentProcess();
+        return Task.FromResult((managed, self.WorkingSet64));
     }
 
     private static void DeleteDatabase(string path)
