@@ -90,7 +90,7 @@ internal static class BenchCommand
         }
 
         var table = new Table { Border = environment.OutIsTerminal ? TableBorder.Rounded : TableBorder.Ascii, Title = new TableTitle(target is null ? "hub in this process, loopback" : $"hub at {target}") };
-        foreach (var column in new[] { "scenario", "entries/s", "ingested/s", "p50 ms", "p99 ms", "max ms", "bytes/subscriber", "entries", "seconds", "failures" })
+        foreach (var column in new[] { "scenario", "entries/s", "ingested/s", "p50 ms", "p99 ms", "max ms", "managed B/sub", "resident B/sub", "entries", "seconds", "failures" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -98,14 +98,10 @@ internal static class BenchCommand
         foreach (var (name, r) in results)
         {
             table.AddRow(name, Number(r.EntriesPerSecond), Number(r.IngestedPerSecond), Milliseconds(r.P50Ms), Milliseconds(r.P99Ms), Milliseconds(r.MaxMs),
-                Number(r.BytesPerSubscriber), Number(r.Entries), r.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture), r.Failures.ToString(CultureInfo.InvariantCulture));
+                Number(r.ManagedBytesPerSubscriber), Number(r.ResidentBytesPerSubscriber), Number(r.Entries), r.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture), r.Failures.ToString(CultureInfo.InvariantCulture));
         }
 
         console.Write(table);
-        foreach (var (name, r) in results.Where(run => run.Result.MemoryMethod.Length > 0))
-        {
-            console.WriteLine($"{name}: bytes/subscriber measured as {r.MemoryMethod}");
-        }
     }
 
     private static string Number(double value) => value > 0 ? value.ToString("N0", CultureInfo.InvariantCulture) : "-";
