@@ -16,24 +16,21 @@ public sealed record CloseReason(long? ResumeAfter, int? RetryAfterMs)
     /// <summary>Encodes the reason as JSON (well under the 123-byte close-reason limit).</summary>
     public string ToJson()
     {
-        var buffer = new ArrayBufferWriter<byte>(64);
-        using (var writer = new Utf8JsonWriter(buffer))
+        return Encoding.UTF8.GetString(JsonEncoding.Encode(this, static (writer, reason) =>
         {
             writer.WriteStartObject();
-            if (ResumeAfter is { } resume)
+            if (reason.ResumeAfter is { } resume)
             {
                 writer.WriteNumber("resumeAfter"u8, resume);
             }
 
-            if (RetryAfterMs is { } retry)
+            if (reason.RetryAfterMs is { } retry)
             {
                 writer.WriteNumber("retryAfterMs"u8, retry);
             }
 
             writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }, 64));
     }
 
     /// <summary>Parses a close reason; unknown fields are ignored.</summary>

@@ -15,6 +15,7 @@ function open(path) {
   });
 }
 
+
 async function publish() {
   const ws = await open('/v1/ingest?clientId=node-peer');
   if (ws.protocol !== 'lifeline.v1') throw new Error(`subprotocol ${ws.protocol}`);
@@ -40,23 +41,29 @@ async function publish() {
   return acks;
 }
 
-// Subscribes after `after`; resolves with the messages once `stop(entries)` says so, then closes.
-async function subscribe(after, stop) {
-  const ws = await open(`/v1/stream?after=${after}&clientId=node-peer`);
+// Subscribes after `after`; resolves with the messages once `stop(ids)` says so, then closes. The listener is attached
+// before the socket opens: `ws` may emit the first messages in the same tick as 'open'.
+function subscribe(after, stop) {
+  const ws = new WebSocket(`${base}/v1/stream?after=${after}&clientId=node-peer`, protocols);
   const messages = [];
   const ids = [];
   return new Promise((resolve, reject) => {
+    let done = false;
     ws.on('message', (data, isBinary) => {
       if (isBinary) return reject(new Error('binary frame'));
       const m = JSON.parse(data.toString());
       messages.push(m);
       if (m.type === 'entries') for (const e of m.entries) ids.push(e.id);
-      if (stop(ids)) {
+      if (!done && stop(ids)) {
+        done = true;
         ws.close(1000);
         resolve({ messages, ids });
       }
     });
     ws.once('error', reject);
+    ws.once('close', (code, reason) => {
+      if (!done) reject(new Error(`stream closed early: ${code} ${reason} after ${JSON.stringify(messages).slice(0, 300)}`));
+    });
   });
 }
 

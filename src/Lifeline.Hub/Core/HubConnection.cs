@@ -110,6 +110,7 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
         }
         catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
+            LogSendEnded(Logger, e, GetType().Name, ClientId);
             RequestClose(CloseCodes.Normal, "");
             return false;
         }
@@ -182,7 +183,7 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
         }
         catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
         {
-            LogReceiveEnded(Logger, GetType().Name, ClientId, e.Message);
+            LogReceiveEnded(Logger, e, GetType().Name, ClientId);
             RequestClose(CloseCodes.Normal, "");
         }
         finally
@@ -213,6 +214,9 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
     [LoggerMessage(EventId = 20, Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "{Connection} of client {ClientId}: closing with {Code} {Reason}")]
     private static partial void LogCloseRequested(ILogger logger, string connection, string? clientId, int code, string reason);
 
-    [LoggerMessage(EventId = 21, Level = Microsoft.Extensions.Logging.LogLevel.Debug, Message = "{Connection} of client {ClientId}: receive ended: {Reason}")]
-    private static partial void LogReceiveEnded(ILogger logger, string connection, string? clientId, string reason);
+    [LoggerMessage(EventId = 22, Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "{Connection} of client {ClientId}: send failed")]
+    private static partial void LogSendEnded(ILogger logger, Exception exception, string connection, string? clientId);
+
+    [LoggerMessage(EventId = 21, Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "{Connection} of client {ClientId}: receive ended")]
+    private static partial void LogReceiveEnded(ILogger logger, Exception exception, string connection, string? clientId);
 }

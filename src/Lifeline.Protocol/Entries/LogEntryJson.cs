@@ -20,16 +20,7 @@ public static class LogEntryJson
     }
 
     /// <summary>Encodes <paramref name="entry"/> as UTF-8 JSON.</summary>
-    public static byte[] Serialize(LogEntry entry)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            Write(writer, entry);
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+    public static byte[] Serialize(LogEntry entry) => JsonEncoding.Encode(entry, Write);
 
     /// <summary>Decodes one entry from UTF-8 JSON.</summary>
     /// <exception cref="ProtocolException">The JSON is malformed or the entry invalid.</exception>

@@ -160,14 +160,5 @@ public static class HttpBodyJson
         }
     }
 
-    private static byte[] Encode(Action<Utf8JsonWriter> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            write(writer);
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+    private static byte[] Encode(Action<Utf8JsonWriter> write) => JsonEncoding.Encode(write, static (w, write) => write(w));
 }

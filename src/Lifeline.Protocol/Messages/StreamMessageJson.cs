@@ -8,16 +8,7 @@ namespace Lifeline.Protocol;
 public static class StreamMessageJson
 {
     /// <summary>Encodes <paramref name="message"/> as UTF-8 JSON.</summary>
-    public static byte[] Serialize(StreamMessage message)
-    {
-        var buffer = new ArrayBufferWriter<byte>(128);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            Write(writer, message);
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+    public static byte[] Serialize(StreamMessage message) => JsonEncoding.Encode(message, Write, 128);
 
     /// <summary>Writes <paramref name="message"/> as one JSON object.</summary>
     public static void Write(Utf8JsonWriter writer, StreamMessage message)

@@ -24,6 +24,6 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
         public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
 
         public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Lines.Enqueue((logLevel, eventId, formatter(state, exception)));
+            owner.Lines.Enqueue((logLevel, eventId, formatter(state, exception) + (exception is null ? "" : $" [{exception.GetType().Name}: {exception.Message}]")));
     }
 }

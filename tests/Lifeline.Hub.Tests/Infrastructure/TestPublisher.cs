@@ -34,21 +34,7 @@ internal sealed class TestPublisher(ClientWebSocket socket) : IAsyncDisposable
     /// <summary>The next ack or error; <see langword="null"/> when the hub closed.</summary>
     public async Task<IngestMessage?> ReceiveAsync()
     {
-        var length = 0;
-        while (true)
-        {
-            var result = await Socket.ReceiveAsync(_buffer.AsMemory(length), CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30));
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return null;
-            }
-
-            length += result.Count;
-            if (result.EndOfMessage)
-            {
-                return IngestMessageJson.Parse(_buffer.AsSpan(0, length));
-            }
-        }
+        return await WebSocketMessages.ReceiveAsync(Socket, _buffer) is { } length ? IngestMessageJson.Parse(_buffer.AsSpan(0, length)) : null;
     }
 
     public async Task<(WebSocketCloseStatus? Status, string? Description)> ReceiveCloseAsync()

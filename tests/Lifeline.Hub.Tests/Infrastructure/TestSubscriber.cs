@@ -20,28 +20,19 @@ internal sealed class TestSubscriber(ClientWebSocket socket) : IAsyncDisposable
     /// <summary>Receives the next message; <see langword="null"/> when the hub closed the socket.</summary>
     public async Task<StreamMessage?> ReceiveAsync()
     {
-        var length = 0;
-        while (true)
+        if (await WebSocketMessages.ReceiveAsync(Socket, _buffer) is not { } length)
         {
-            var result = await Socket.ReceiveAsync(_buffer.AsMemory(length), CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30));
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return null;
-            }
-
-            length += result.Count;
-            if (result.EndOfMessage)
-            {
-                var message = StreamMessageJson.Parse(_buffer.AsSpan(0, length));
-                Messages.Add(message);
-                if (message is EntriesMessage e)
-                {
-                    Entries.AddRange(e.Entries);
-                }
-
-                return message;
-            }
+            return null;
         }
+
+        var message = StreamMessageJson.Parse(_buffer.AsSpan(0, length));
+        Messages.Add(message);
+        if (message is EntriesMessage e)
+        {
+            Entries.AddRange(e.Entries);
+        }
+
+        return message;
     }
 
     /// <summary>Receives until a message of type <typeparamref name="T"/> arrives.</summary>

@@ -37,7 +37,20 @@ public sealed class NodeClientTests : IDisposable
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().OrTimeout(TimeSpan.FromSeconds(60));
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90)))
+        {
+            try
+            {
+                await process.WaitForExitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill();
+                await process.WaitForExitAsync().OrTimeout(TimeSpan.FromSeconds(30));
+                Assert.Fail("node did not finish within 90 s: " + await stderr + "\nhub log:\n" + string.Join("\n", hub.Logs.Lines.Select(l => l.Message)));
+            }
+        }
+
         Assert.True(process.ExitCode == 0, await stderr);
 
         using var result = JsonDocument.Parse((await stdout).Trim().Split('\n')[^1]);

@@ -12,6 +12,14 @@ public class SlowConsumerTests
     private const int Count = 30_000;
     private static readonly string Padding = new('p', 560);
 
+    /// <summary>Small frames and queues so that a subscriber that does not read overflows quickly.</summary>
+    private static Task<HubHost> StartAsync(Action<HubOptions>? more = null) => HubHost.StartAsync(o =>
+    {
+        o.MaxFrameBytes = 16 << 10;
+        o.SubscriberQueueBytes = 64 << 10;
+        more?.Invoke(o);
+    });
+
     private static async Task PublishAsync(HubHost hub)
     {
         for (var i = 0; i < Count; i += 1_000)
@@ -23,11 +31,7 @@ public class SlowConsumerTests
     [Fact]
     public async Task SlowSubscriber_IsSwitchedToCatchUp_GetsEverythingOnceInOrder_AndDoesNotSlowOthers()
     {
-        await using var hub = await HubHost.StartAsync(o =>
-        {
-            o.MaxFrameBytes = 16 << 10;
-            o.SubscriberQueueBytes = 64 << 10;
-        });
+        await using var hub = await StartAsync();
         await using var slow = await hub.SubscribeAsync("clientId=slow");
         await using var fast = await hub.SubscribeAsync("clientId=fast");
         await slow.ReceiveUntilAsync<LiveMessage>();
@@ -50,12 +54,7 @@ public class SlowConsumerTests
     [Fact]
     public async Task SlowSubscriber_BehindRetention_GapPolicy_GetsOverflowGap_AndEveryIdIsAccountedFor()
     {
-        await using var hub = await HubHost.StartAsync(o =>
-        {
-            o.MaxFrameBytes = 16 << 10;
-            o.SubscriberQueueBytes = 64 << 10;
-            o.MemoryMaxEntries = 2_000;
-        });
+        await using var hub = await StartAsync(o => o.MemoryMaxEntries = 2_000);
         await using var slow = await hub.SubscribeAsync();
         await slow.ReceiveUntilAsync<LiveMessage>();
         await PublishAsync(hub);
@@ -87,10 +86,8 @@ public class SlowConsumerTests
     [Fact]
     public async Task SlowSubscriber_BehindRetention_ClosePolicy_Closes4008_WithItsResumePosition()
     {
-        await using var hub = await HubHost.StartAsync(o =>
+        await using var hub = await StartAsync(o =>
         {
-            o.MaxFrameBytes = 16 << 10;
-            o.SubscriberQueueBytes = 64 << 10;
             o.MemoryMaxEntries = 2_000;
             o.SlowConsumerPolicy = SlowConsumerPolicy.Close;
         });

@@ -85,3 +85,21 @@ public class StreamTests
         Assert.IsType<LiveMessage>(await sub.ReceiveAsync());
     }
 }
+
+public class StreamCloseTests
+{
+    [Fact]
+    public async Task ClientClose_AfterCatchUpAndLive_CompletesTheCloseHandshake()
+    {
+        await using var hub = await HubHost.StartAsync();
+        await hub.PostManyAsync(60);
+        for (var round = 0; round < 20; round++)
+        {
+            await using var sub = await hub.SubscribeAsync($"after={round}&clientId=c");
+            await sub.ReceiveUntilAsync<LiveMessage>();
+            Assert.Equal(60 - round, sub.Entries.Count);
+            await sub.CloseAsync();
+            Assert.Equal(System.Net.WebSockets.WebSocketState.Closed, sub.Socket.State);
+        }
+    }
+}
