@@ -14,6 +14,7 @@ public sealed partial class LifelineClient
     {
         var socket = conn.Socket;
         var max = _options.MaxMessageBytes;
+        var watchdog = _options.InactivityTimeout is not null;
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialReceiveBufferBytes, max));
         var count = 0;
         DisconnectInfo end;
@@ -50,13 +51,17 @@ public sealed partial class LifelineClient
                     continue;
                 }
 
-                conn.LastReceivedTimestamp = _time.GetTimestamp();
+                if (watchdog)
+                {
+                    conn.LastReceivedTimestamp = _time.GetTimestamp();
+                }
+
                 var message = new ReceivedMessage(buffer.AsSpan(0, count).ToArray(), result.MessageType, conn.Epoch);
                 _metrics.Received(count);
                 count = 0;
-                if (!await DeliverAsync(conn, message).ConfigureAwait(false))
+                if (!await DeliverAsync(message).ConfigureAwait(false) && !_stopCts.IsCancellationRequested)
                 {
-                    end = new DisconnectInfo(DisconnectReason.Lost);
+                    end = new DisconnectInfo(DisconnectReason.Lost); // the inbox was completed by a fault
                     break;
                 }
             }
@@ -79,35 +84,38 @@ public sealed partial class LifelineClient
         EndConnection(conn, end);
     }
 
-    /// <summary>Queues a message for ReadAllAsync and the MessageReceived handlers; false if the connection ended while waiting for room.</summary>
-    private ValueTask<bool> DeliverAsync(Connection conn, ReceivedMessage message)
+    /// <summary>Queues a message for ReadAllAsync and the MessageReceived handlers. Waits for room (which pauses reading
+    /// the socket) however long the reader takes, even if the connection ends meanwhile: a received message is never
+    /// dropped for that. Only a stop ends the wait; false then (the client keeps reading until the server's close
+    /// arrives, dropping what nobody will read any more).</summary>
+    private ValueTask<bool> DeliverAsync(ReceivedMessage message)
     {
-        // Fast path: a free slot in the inbox (taken synchronously, no allocation) and no event handlers.
-        if (_inbox is null || (_inboxSlots!.Wait(0) && _inbox.Writer.TryWrite(message)))
+        // Fast path: room in the inbox (one interlocked add; this loop is its only writer) and no event handlers.
+        if (_inbox is null || (Interlocked.Increment(ref _inboxCount) <= _options.ReceiveBufferCapacity && _inbox.Writer.TryWrite(message)))
         {
-            if (MessageReceived is null)
-            {
-                return ValueTask.FromResult(true);
-            }
-
-            return DeliverSlowAsync(conn, message, queued: true);
+            return MessageReceived is null ? ValueTask.FromResult(true) : DeliverSlowAsync(message, queued: true);
         }
 
-        return DeliverSlowAsync(conn, message, queued: false);
+        return DeliverSlowAsync(message, queued: false);
     }
 
-    private async ValueTask<bool> DeliverSlowAsync(Connection conn, ReceivedMessage message, bool queued)
+    private async ValueTask<bool> DeliverSlowAsync(ReceivedMessage message, bool queued)
     {
-        var token = conn.Cts.Token;
+        var token = _stopCts.Token;
         try
         {
             if (!queued)
             {
-                // The inbox is full (or completed by a stop): wait for the reader, which pauses reading the socket.
-                await _inboxSlots!.WaitAsync(token).ConfigureAwait(false);
+                // Over capacity by this one message: wait until the reader has taken one (it signals when the count
+                // drops back to capacity), or the inbox was completed by a stop.
+                while (Volatile.Read(ref _inboxCount) > _options.ReceiveBufferCapacity)
+                {
+                    await _inboxRoom.WaitAsync(token).ConfigureAwait(false);
+                }
+
                 if (!_inbox!.Writer.TryWrite(message))
                 {
-                    return _stopCts.IsCancellationRequested;
+                    return false;
                 }
             }
 
@@ -121,9 +129,16 @@ public sealed partial class LifelineClient
         }
         catch (OperationCanceledException)
         {
-            // The client is stopping (it keeps reading until the server's close arrives, dropping what nobody reads any
-            // more), or the connection ended and another loop has reported why.
-            return _stopCts.IsCancellationRequested;
+            return false;
+        }
+    }
+
+    /// <summary>The reader took a message from the inbox.</summary>
+    private void InboxTaken()
+    {
+        if (Interlocked.Decrement(ref _inboxCount) == _options.ReceiveBufferCapacity)
+        {
+            _inboxRoom.Set(); // the writer is (or is about to be) waiting with one message over capacity
         }
     }
 

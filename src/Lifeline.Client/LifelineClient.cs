@@ -26,7 +26,8 @@ public sealed partial class LifelineClient : IAsyncDisposable
     private readonly ClientMetrics _metrics;
     private readonly SendBuffer _sendBuffer;
     private readonly Channel<ReceivedMessage>? _inbox;
-    private readonly SemaphoreSlim? _inboxSlots;
+    private readonly AsyncSignal _inboxRoom = new();
+    private int _inboxCount;
     private readonly Channel<ConnectionEnd> _closeEvents = Channel.CreateUnbounded<ConnectionEnd>(new UnboundedChannelOptions { SingleReader = true });
     private readonly UnstoppedClientTracker _tracker;
     private readonly Lock _gate = new();
@@ -60,9 +61,8 @@ public sealed partial class LifelineClient : IAsyncDisposable
         _messageSlots = new SemaphoreSlim(_options.ReceiveBufferCapacity, _options.ReceiveBufferCapacity);
         if (_options.EnableReadAll)
         {
-            // The single-consumer unbounded channel is the cheapest hand-off; _inboxSlots bounds it (one permit per queued message).
+            // The single-consumer unbounded channel is the cheapest hand-off; _inboxCount bounds it (see DeliverAsync).
             _inbox = Channel.CreateUnbounded<ReceivedMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-            _inboxSlots = new SemaphoreSlim(_options.ReceiveBufferCapacity, _options.ReceiveBufferCapacity);
         }
 
         _tracker = new UnstoppedClientTracker(_logger, _name, _metrics, _options.TrackUnstoppedClients);
@@ -209,7 +209,7 @@ public sealed partial class LifelineClient : IAsyncDisposable
             {
                 while (reader.TryRead(out var message))
                 {
-                    _inboxSlots!.Release();
+                    InboxTaken();
                     yield return message;
                 }
             }

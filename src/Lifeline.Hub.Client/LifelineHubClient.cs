@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using Lifeline.Client;
@@ -105,6 +104,4 @@ public sealed partial class LifelineHubClient : IAsyncDisposable, ILogBatchPubli
 
         return context.DefaultDelay;
     }
-
-    private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -66,6 +66,35 @@ public class ReceiveTests
     }
 
     [Fact]
+    public async Task MessagesWaitingForRoom_WhenTheConnectionEnds_AreStillDelivered()
+    {
+        await using var server = await TestServer.StartAsync();
+        var sentAndClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.OnAccepted = async c =>
+        {
+            await c.SendManyAsync(10);
+            await c.CloseAsync(WebSocketCloseStatus.InternalServerError);
+            sentAndClosed.TrySetResult();
+        };
+        var options = TestOptions.For(server.GetUri());
+        options.ReceiveBufferCapacity = 2;
+        await using var client = new LifelineClient(options);
+        var events = await EventRecorder.StartAsync(client);
+        await sentAndClosed.Task.OrTimeout(TimeSpan.FromSeconds(30));   // the server is gone; 8 messages still wait for room
+
+        var received = new List<string>();
+        await using var messages = client.ReadAllAsync(CancellationToken.None).GetAsyncEnumerator();
+        while (received.Count < 10 && await messages.MoveNextAsync().AsTask().OrTimeout(TimeSpan.FromSeconds(30)))
+        {
+            received.Add(messages.Current.Text);
+        }
+
+        var disconnected = await events.DisconnectedAsync();
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"m-{i}"), received);
+        Assert.Equal(WebSocketCloseStatus.InternalServerError, disconnected.CloseStatus);
+    }
+
+    [Fact]
     public async Task MessageReceived_RaisesEveryMessage_InOrder()
     {
         await using var server = await TestServer.StartAsync();

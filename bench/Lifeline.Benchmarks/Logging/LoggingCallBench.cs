@@ -1,14 +1,8 @@
 using System.Diagnostics;
-using System.Net;
 using System.Runtime.InteropServices;
+using Lifeline.Benchmarks.Hub.Load;
 using Lifeline.Extensions.Logging;
 using Lifeline.Hub;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Lifeline.Benchmarks.Logging;
@@ -43,9 +37,9 @@ internal sealed class LoggingCallBench : IBenchCommand
         Console.SetOut(realOut);
         Report("console (to a null stream)", console);
 
-        await using (var hub = await StartHubAsync())
+        await using (var hub = await InProcessHub.StartAsync(HubStoreKind.Memory, sqlitePath: ""))
         {
-            var (result, stats) = MeasureLifeline(hub.Url);
+            var (result, stats) = MeasureLifeline(hub.BaseUri);
             Report("lifeline (hub up, 127.0.0.1)", result);
             Console.WriteLine($"    shipped during the run: {stats}");
         }
@@ -122,34 +116,5 @@ internal sealed class LoggingCallBench : IBenchCommand
         public long Nanoseconds;
     }
 
-    private static async Task<RunningHub> StartHubAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        builder.Services.AddLifelineHub(o =>
-        {
-            o.RequireAuthentication = false;
-            o.KeysEnvironmentVariable = null;
-            o.MaxMessagesPerSecond = 1_000_000;
-        });
-        var app = builder.Build();
-        app.MapLifelineHub();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        return new RunningHub(app, new Uri(address));
-    }
-
     private readonly record struct Result(double NanosecondsPerCall, double ThreadCpuNanosecondsPerCall, double BytesPerCall);
-
-    private sealed class RunningHub(WebApplication app, Uri url) : IAsyncDisposable
-    {
-        public Uri Url { get; } = url;
-
-        public async ValueTask DisposeAsync()
-        {
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
-    }
 }

@@ -90,7 +90,7 @@ internal static class BenchCommand
         }
 
         var table = new Table { Border = environment.OutIsTerminal ? TableBorder.Rounded : TableBorder.Ascii, Title = new TableTitle(target is null ? "hub in this process, loopback" : $"hub at {target}") };
-        foreach (var column in new[] { "scenario", "entries/s", "ingested/s", "p50 ms", "p99 ms", "max ms", "bytes/subscriber", "entries", "seconds", "failures" })
+        foreach (var column in new[] { "scenario", "entries/s", "ingested/s", "p50 ms", "p99 ms", "max ms", "managed B/sub", "resident B/sub", "entries", "seconds", "failures" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -98,7 +98,7 @@ internal static class BenchCommand
         foreach (var (name, r) in results)
         {
             table.AddRow(name, Number(r.EntriesPerSecond), Number(r.IngestedPerSecond), Milliseconds(r.P50Ms), Milliseconds(r.P99Ms), Milliseconds(r.MaxMs),
-                r.ManagedBytesPerSubscriber > 0 ? $"{Number(r.ManagedBytesPerSubscriber)} managed, {Number(r.ResidentBytesPerSubscriber)} resident" : "-", Number(r.Entries), r.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture), r.Failures.ToString(CultureInfo.InvariantCulture));
+                Number(r.ManagedBytesPerSubscriber), Number(r.ResidentBytesPerSubscriber), Number(r.Entries), r.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture), r.Failures.ToString(CultureInfo.InvariantCulture));
         }
 
         console.Write(table);

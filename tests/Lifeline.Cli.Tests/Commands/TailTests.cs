@@ -81,6 +81,29 @@ public class TailTests
     }
 
     [Fact]
+    public async Task TailFollow_KeyRevokedWhileStreaming_OneLine_Exit4()
+    {
+        using var keys = new KeysFile();
+        await using var hub = await ServedHub.StartAsync("--keys", keys.Path);
+        var tail = new CliRunner();
+        var following = tail.RunAsync("tail", "--url", hub.Url, "--key", "read-key", "--follow");
+        await tail.Error.WaitForAsync("connected as").OrTimeout(TimeSpan.FromSeconds(30));
+
+        using (var http = new HttpClient())
+        using (var revoke = new HttpRequestMessage(HttpMethod.Post, new Uri($"{hub.Url}/v1/keys/revoke")) { Content = new StringContent("""{"id":"reader"}""") })
+        {
+            revoke.Headers.Authorization = new("Bearer", "admin-key");
+            using var response = await http.SendAsync(revoke).OrTimeout();
+            Assert.True(response.IsSuccessStatusCode);
+        }
+
+        var result = await following.OrTimeout(TimeSpan.FromSeconds(30));
+        Assert.Equal(4, result.ExitCode);
+        Assert.StartsWith($"lifeline: the hub at {hub.Url} refused the key (4401", result.ErrorLines[^1]);
+        Assert.DoesNotContain("   at ", result.Error);
+    }
+
+    [Fact]
     public async Task Tail_KeyFromEnvironment_Accepted()
     {
         using var keys = new KeysFile();

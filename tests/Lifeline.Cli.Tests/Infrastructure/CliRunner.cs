@@ -28,6 +28,9 @@ internal sealed class CliRunner
 
     public Action<string>? Listening { get; set; }
 
+    /// <summary>Whether the command believes standard output and error are a terminal.</summary>
+    public bool Terminal { get; set; }
+
     public Task<CliResult> RunAsync(params string[] args) => RunAsync(CancellationToken.None, args);
 
     public async Task<CliResult> RunAsync(CancellationToken cancellationToken, params string[] args)
@@ -40,6 +43,8 @@ internal sealed class CliRunner
             Variables = Variables,
             Time = Time,
             Listening = Listening,
+            OutIsTerminal = Terminal,
+            ErrorIsTerminal = Terminal,
         };
         var exitCode = await CliApp.RunAsync(args, environment, cancellationToken).OrTimeout(TimeSpan.FromSeconds(60));
         return new CliResult(exitCode, Out.ToString(), Error.ToString());
