@@ -110,8 +110,9 @@ public sealed partial class LifelineClient
             return MessageReceived is null ? ValueTask.FromResult(true) : DeliverSlowAsync(message, queued: true);
         }
 
-        // Fast path: room in the inbox (one interlocked add; this loop is its only writer) and no event handlers.
-        if (Interlocked.Increment(ref _inboxCount) <= _options.ReceiveBufferCapacity)
+        // Fast path: room in the inbox counting the batch (this loop is the only writer: the count only drops meanwhile,
+        // and the batch is added to it when flushed, so it never exceeds the capacity this way) and no event handlers.
+        if (Volatile.Read(ref _inboxCount) + batch.Count < _options.ReceiveBufferCapacity)
         {
             batch.Add(message);
             if (MessageReceived is null)
@@ -123,14 +124,30 @@ public sealed partial class LifelineClient
             return FlushInbox(batch) ? DeliverSlowAsync(message, queued: true) : ValueTask.FromResult(false);
         }
 
-        // Over capacity: the reader can only make room once it has everything queued before this message.
-        return FlushInbox(batch) ? DeliverSlowAsync(message, queued: false) : ValueTask.FromResult(false);
+        // Maybe over capacity: the reader can only make room once it has everything queued before this message.
+        if (!FlushInbox(batch))
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        if (Interlocked.Increment(ref _inboxCount) <= _options.ReceiveBufferCapacity)
+        {
+            return _inbox.Writer.TryWrite(message) ? (MessageReceived is null ? ValueTask.FromResult(true) : DeliverSlowAsync(message, queued: true)) : ValueTask.FromResult(false);
+        }
+
+        return DeliverSlowAsync(message, queued: false);
     }
 
     /// <summary>Hands the batch to the reader, in order; false if the inbox was completed (a stop or a fault: nobody
     /// will read the rest).</summary>
     private bool FlushInbox(List<ReceivedMessage> batch)
     {
+        if (batch.Count == 0)
+        {
+            return true;
+        }
+
+        Interlocked.Add(ref _inboxCount, batch.Count);
         var open = true;
         foreach (var message in batch)
         {
