@@ -178,6 +178,12 @@ public sealed partial class LifelineClient
             catch (OperationCanceledException)
             {
                 graceful = false;
+            }
+
+            // The deadline shows up as a cancellation, or (its abort having ended the loops first) as loops that ended
+            // without a close handshake.
+            if (!graceful && linked.IsCancellationRequested)
+            {
                 _deadlineReached = true;
                 AbandonedByStop(!deadline.WasWriting
                     ? $"close handshake of connection {conn.Epoch}"
