@@ -5,6 +5,7 @@ public class ErrorTests
 {
     [Theory]
     [InlineData("tail", "--bogus")]
+    [InlineData("send", "--bogus", "text")]
     [InlineData("send", "--batch-size", "zero")]
     [InlineData("stats", "--interval")]
     [InlineData("nosuchcommand")]

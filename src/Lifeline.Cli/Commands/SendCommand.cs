@@ -9,6 +9,19 @@ internal static class SendCommand
     public static Command Create(CommandContext context)
     {
         var message = new Argument<string[]>("message") { Description = "The message; without it, each line of standard input is one entry", Arity = ArgumentArity.ZeroOrMore };
+        // System.CommandLine hands an unknown option to a zero-or-more argument as a word; a misspelt flag must be
+        // a usage error, not a message sent to the hub.
+        message.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+            {
+                if (token.Value.StartsWith("--", StringComparison.Ordinal))
+                {
+                    result.AddError($"Unrecognized command or argument '{token.Value}' (to send text that starts with '--', pipe it on standard input)");
+                    return;
+                }
+            }
+        });
         var level = new Option<string>("--level", "-l") { Description = "Level of plain-text entries", DefaultValueFactory = _ => "information", HelpName = "level" };
         level.Validators.Add(Levels.Validate);
         var source = new Option<string>("--source", "-s") { Description = "Source of plain-text entries", DefaultValueFactory = _ => "cli", HelpName = "name" };

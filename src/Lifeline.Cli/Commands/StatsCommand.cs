@@ -70,7 +70,7 @@ internal static class StatsCommand
 
                     Render(console, stats, json, environment);
                 }
-                catch (Exception exception) when (!first && exception is not OperationCanceledException || exception is TaskCanceledException && !cancellationToken.IsCancellationRequested && !first)
+                catch (Exception exception) when (!first && !cancellationToken.IsCancellationRequested)
                 {
                     var (message, _) = CliErrors.Describe(exception, http.Endpoint);
                     await environment.Error.WriteLineAsync($"lifeline: {message}; retrying in {interval.TotalSeconds:0.#} s").ConfigureAwait(false);

@@ -30,7 +30,19 @@ internal sealed class SignalCancellation : IDisposable
 
         context.Cancel = true;
         // Cancellation callbacks run the command's shutdown: not on the runtime's signal thread.
-        ThreadPool.QueueUserWorkItem(static cts => cts.Cancel(), _cts, preferLocal: false);
+        ThreadPool.QueueUserWorkItem(static cts => CancelQuietly(cts), _cts, preferLocal: false);
+    }
+
+    private static void CancelQuietly(CancellationTokenSource cts)
+    {
+        try
+        {
+            cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The command ended (and disposed this) between the signal and now: nothing left to stop.
+        }
     }
 
     public void Dispose()

@@ -86,7 +86,8 @@ internal sealed partial class HubAuth(ApiKeyStore keys, HubOptions options, ILog
         return null;
     }
 
-    private static bool IsLoopback(IPAddress? address) => address is not null && IPAddress.IsLoopback(address);
+    private static bool IsLoopback(IPAddress? address) =>
+        address is not null && IPAddress.IsLoopback(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
 
     [LoggerMessage(EventId = 60, Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Refused {Remote}: the hub runs without authentication and serves loopback only")]
     private static partial void LogNotLoopback(ILogger logger, IPAddress? remote);

@@ -287,29 +287,46 @@ internal sealed partial class LogHub : IAsyncDisposable
         while (await _ingest.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             var retention = false;
-            while (batch.Count < 50_000 && _ingest.Reader.TryRead(out var work))
+            try
             {
-                if (work.Entries.Count == 0 && work == RetentionWork)
+                while (batch.Count < 50_000 && _ingest.Reader.TryRead(out var work))
                 {
-                    retention = true;
-                    continue;
+                    if (work.Entries.Count == 0 && work == RetentionWork)
+                    {
+                        retention = true;
+                        continue;
+                    }
+
+                    works.Add(work);
+                    var now = Time.GetUtcNow();
+                    var first = _lastAssigned + 1;
+                    foreach (var f in work.Entries)
+                    {
+                        var id = ++_lastAssigned;
+                        var ts = f.Timestamp ?? now;
+                        buffer.ResetWrittenCount();
+                        json.Reset();
+                        LogEntryJson.WriteStored(json, id, ts, f.Level, f.Source, f.Message, f.RawProperties);
+                        json.Flush();
+                        batch.Add(new StoredEntry(id, ts, now.UtcTicks, f.Level, f.Source, f.Message, buffer.WrittenSpan.ToArray()));
+                    }
+
+                    work.Result = new PublishResult(work.Entries.Count, work.Entries.Count == 0 ? 0 : first, work.Entries.Count == 0 ? 0 : _lastAssigned);
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The loop must survive: fail what was taken (nothing of it is stored) and go on.
+                LogAppendFailed(_logger, e, batch.Count);
+                _lastAssigned = CommittedId;
+                foreach (var w in works)
+                {
+                    w.Completion.TrySetException(e);
                 }
 
-                var now = Time.GetUtcNow();
-                var first = _lastAssigned + 1;
-                foreach (var f in work.Entries)
-                {
-                    var id = ++_lastAssigned;
-                    var ts = f.Timestamp ?? now;
-                    buffer.ResetWrittenCount();
-                    json.Reset();
-                    LogEntryJson.WriteStored(json, id, ts, f.Level, f.Source, f.Message, f.RawProperties);
-                    json.Flush();
-                    batch.Add(new StoredEntry(id, ts, now.UtcTicks, f.Level, f.Source, f.Message, buffer.WrittenSpan.ToArray()));
-                }
-
-                work.Result = new PublishResult(work.Entries.Count, work.Entries.Count == 0 ? 0 : first, work.Entries.Count == 0 ? 0 : _lastAssigned);
-                works.Add(work);
+                batch.Clear();
+                works.Clear();
+                continue;
             }
 
             await CommitAsync(batch, works, frames).ConfigureAwait(false);

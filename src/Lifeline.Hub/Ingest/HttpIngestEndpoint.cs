@@ -98,7 +98,9 @@ internal sealed partial class HttpIngestEndpoint(LogHub hub, HubAuth auth, ILogg
         var stream = context.Request.Body;
         while (true)
         {
-            var memory = buffer.GetMemory(16 * 1024);
+            // Fill the capacity sized from Content-Length before asking for more: a fixed size hint would make the
+            // buffer double (a large-object-heap copy) on every request near its end.
+            var memory = buffer.GetMemory(buffer.FreeCapacity > 0 ? buffer.FreeCapacity : 16 * 1024);
             var read = await stream.ReadAsync(memory, context.RequestAborted).ConfigureAwait(false);
             if (read == 0)
             {

@@ -58,6 +58,32 @@ public class StatsTests
     }
 
     [Fact]
+    public async Task StatsWatch_HubGoneForARefresh_SaysSoAndCarriesOn()
+    {
+        var hub = await ServedHub.StartAsync();
+        var port = hub.Port;
+        var time = new ManualTimeProvider();
+        var runner = new CliRunner { Time = time };
+        using var stop = new CancellationTokenSource();
+
+        var watching = runner.RunAsync(stop.Token, "stats", "--url", hub.Url, "--watch", "--interval", "5");
+        await runner.Out.WaitForAsync("| ingested total").OrTimeout(TimeSpan.FromSeconds(30));
+        await hub.DisposeAsync();
+        await time.WaitForTimersAsync(1).OrTimeout(TimeSpan.FromSeconds(30));
+        time.Advance(TimeSpan.FromSeconds(5));
+        await runner.Error.WaitForAsync("; retrying in 5 s").OrTimeout(TimeSpan.FromSeconds(30));
+        await using var restarted = await ServedHub.StartAsync("--urls", $"http://127.0.0.1:{port}");
+        await time.WaitForTimersAsync(1).OrTimeout(TimeSpan.FromSeconds(30));
+        time.Advance(TimeSpan.FromSeconds(5));
+        await runner.Out.WaitForAsync("| ingested total", count: 2).OrTimeout(TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+        var result = await watching.OrTimeout(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.StartsWith($"lifeline: cannot reach the hub at http://127.0.0.1:{port}: connection refused", result.ErrorLines[0]);
+    }
+
+    [Fact]
     public async Task Stats_WithoutKey_OneLine_Exit4()
     {
         using var keys = new KeysFile();

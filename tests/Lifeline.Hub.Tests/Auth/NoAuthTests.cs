@@ -13,6 +13,8 @@ public class NoAuthTests
     [Theory]
     [InlineData("127.0.0.1", "127.0.0.1", true)]
     [InlineData("::1", "::1", true)]
+    [InlineData("::ffff:127.0.0.1", "::ffff:127.0.0.1", true)]
+    [InlineData("::ffff:10.0.0.1", "::ffff:127.0.0.1", false)]
     [InlineData("10.1.2.3", "127.0.0.1", false)]
     [InlineData("127.0.0.1", "192.168.1.20", false)]
     public async Task NoAuth_RefusesNonLoopbackConnections_With403(string local, string remote, bool allowed)

@@ -3,6 +3,7 @@ using Lifeline.Testing.Tasks;
 
 namespace Lifeline.Hub.Tests.Infrastructure;
 
+/// <summary>Whole-message receive shared by the test clients (other test projects link this file).</summary>
 internal static class WebSocketMessages
 {
     /// <summary>Receives one whole text message into <paramref name="buffer"/>; returns its length, or <see langword="null"/> on close.</summary>

@@ -51,6 +51,20 @@ public class HttpIngestTests
     }
 
     [Fact]
+    public async Task Post_LoneSurrogateEscape_IsInvalidJson_AndTheHubKeepsIngesting()
+    {
+        // "\ud800" would decode to a lone surrogate that Utf8JsonWriter cannot encode again: the reader refuses it, so it
+        // never reaches the writer loop.
+        await using var hub = await HubHost.StartAsync();
+        using var response = await hub.PostRawAsync("[{\"message\":\"ok\"},{\"message\":\"bad \\ud800 x\"}]", "application/json");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = HttpBodyJson.ParseErrorBody(await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal(ErrorCodes.InvalidJson, error.Error);
+        Assert.Equal(new PublishResult(1, 1, 1), await hub.PostManyAsync(1));
+        Assert.Equal(new PublishResult(1, 2, 2), await hub.PostAsync(new LogEntry { Message = "😀 ok" }));
+    }
+
+    [Fact]
     public async Task Post_WrongContentType_Is415()
     {
         await using var hub = await HubHost.StartAsync();
