@@ -155,8 +155,13 @@ public sealed partial class LifelineClient
     {
         conn.CancelLoops();
         bool graceful;
+
+        // The deadline aborts the socket on the thread that fires it, not after this method's continuation has been
+        // scheduled: under load that wait is milliseconds, and the stalled write and the read only start failing then.
+        var deadline = new DeadlineAbort(conn);
         using (var timeout = new CancellationTokenSource(_options.CloseTimeout, _time))
         using (var linked = CancellationTokenSource.CreateLinkedTokenSource(_hardStopCts.Token, timeout.Token))
+        using (linked.Token.UnsafeRegister(static s => ((DeadlineAbort)s!).Fire(), deadline))
         {
             try
             {
@@ -173,8 +178,14 @@ public sealed partial class LifelineClient
             catch (OperationCanceledException)
             {
                 graceful = false;
+            }
+
+            // The deadline shows up as a cancellation, or (its abort having ended the loops first) as loops that ended
+            // without a close handshake.
+            if (!graceful && linked.IsCancellationRequested)
+            {
                 _deadlineReached = true;
-                AbandonedByStop(conn.SendPump.IsCompleted
+                AbandonedByStop(!deadline.WasWriting
                     ? $"close handshake of connection {conn.Epoch}"
                     : $"a message being written on connection {conn.Epoch} (socket stalled)");
             }
@@ -304,5 +315,26 @@ public sealed partial class LifelineClient
         var report = new StopReport(stateAtStop, _closedGracefully, _deadlineReached, abandonedSends, abandoned);
         Log.Stopped(_logger, _name, report);
         return report;
+    }
+
+    /// <summary>Aborts a connection's socket when the stop deadline fires, remembering whether a message was being
+    /// written then (the abort ends that write, so afterwards the send pump looks idle).</summary>
+    private sealed class DeadlineAbort(Connection conn)
+    {
+        private int _fired; // 0 not yet, 1 fired with the pump idle, 2 fired mid-write
+
+        public void Fire()
+        {
+            Volatile.Write(ref _fired, conn.SendPump.IsCompleted ? 1 : 2);
+            conn.Socket.Abort();
+        }
+
+        /// <summary>Whether the deadline caught a message mid-write (asked after it fired, possibly before Fire ran:
+        /// then nothing has aborted the socket yet and the pump's own state is still the truth).</summary>
+        public bool WasWriting => Volatile.Read(ref _fired) switch
+        {
+            0 => !conn.SendPump.IsCompleted,
+            var f => f == 2,
+        };
     }
 }

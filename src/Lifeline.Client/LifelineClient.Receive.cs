@@ -6,9 +6,15 @@ namespace Lifeline.Client;
 
 // The receive loop: the hot path. One pooled buffer per connection (grown by doubling up to MaxMessageBytes), one
 // exact-size copy per message, no per-message task unless the inbox or the handlers apply backpressure.
+// Hand-off batching: messages read while the socket has data buffered (ReceiveAsync completes synchronously) collect in
+// a per-loop batch and reach the inbox together just before the loop would wait on the socket (or every MaxInboxBatch
+// messages), so a caught-up reader is woken once per burst instead of once per message. The batch counts against
+// ReceiveBufferCapacity like the inbox does, is flushed before any wait (room, handler slots) and when the loop ends,
+// so order, the bound and "nothing received is lost" are unchanged.
 public sealed partial class LifelineClient
 {
     private const int InitialReceiveBufferBytes = 16 * 1024;
+    private const int MaxInboxBatch = 64;
 
     private async Task ReceiveLoopAsync(Connection conn)
     {
@@ -17,6 +23,7 @@ public sealed partial class LifelineClient
         var watchdog = _options.InactivityTimeout is not null;
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialReceiveBufferBytes, max));
         var count = 0;
+        var batch = new List<ReceivedMessage>(_inbox is null ? 0 : MaxInboxBatch);
         DisconnectInfo end;
         try
         {
@@ -38,7 +45,14 @@ public sealed partial class LifelineClient
                 }
 
                 // No token: cancelling a WebSocket read aborts the socket; teardown aborts it explicitly instead.
-                var result = await socket.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, max) - count), CancellationToken.None).ConfigureAwait(false);
+                var pending = socket.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, max) - count), CancellationToken.None);
+                if (!pending.IsCompleted && !FlushInbox(batch) && !_stopCts.IsCancellationRequested)
+                {
+                    end = new DisconnectInfo(DisconnectReason.Lost); // the inbox was completed by a fault
+                    break;
+                }
+
+                var result = await pending.ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     end = new DisconnectInfo(DisconnectReason.ByServer, socket.CloseStatus, socket.CloseStatusDescription);
@@ -59,7 +73,7 @@ public sealed partial class LifelineClient
                 var message = new ReceivedMessage(buffer.AsSpan(0, count).ToArray(), result.MessageType, conn.Epoch);
                 _metrics.Received(count);
                 count = 0;
-                if (!await DeliverAsync(message).ConfigureAwait(false) && !_stopCts.IsCancellationRequested)
+                if (!await DeliverAsync(message, batch).ConfigureAwait(false) && !_stopCts.IsCancellationRequested)
                 {
                     end = new DisconnectInfo(DisconnectReason.Lost); // the inbox was completed by a fault
                     break;
@@ -77,6 +91,7 @@ public sealed partial class LifelineClient
         }
         finally
         {
+            FlushInbox(batch); // what was read before the end is delivered before the next connection's messages
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
@@ -88,15 +103,59 @@ public sealed partial class LifelineClient
     /// the socket) however long the reader takes, even if the connection ends meanwhile: a received message is never
     /// dropped for that. Only a stop ends the wait; false then (the client keeps reading until the server's close
     /// arrives, dropping what nobody will read any more).</summary>
-    private ValueTask<bool> DeliverAsync(ReceivedMessage message)
+    private ValueTask<bool> DeliverAsync(ReceivedMessage message, List<ReceivedMessage> batch)
     {
-        // Fast path: room in the inbox (one interlocked add; this loop is its only writer) and no event handlers.
-        if (_inbox is null || (Interlocked.Increment(ref _inboxCount) <= _options.ReceiveBufferCapacity && _inbox.Writer.TryWrite(message)))
+        if (_inbox is null)
         {
             return MessageReceived is null ? ValueTask.FromResult(true) : DeliverSlowAsync(message, queued: true);
         }
 
+        // Fast path: room in the inbox counting the batch (this loop is the only writer: the count only drops meanwhile,
+        // and the batch is added to it when flushed, so it never exceeds the capacity this way) and no event handlers.
+        if (Volatile.Read(ref _inboxCount) + batch.Count < _options.ReceiveBufferCapacity)
+        {
+            batch.Add(message);
+            if (MessageReceived is null)
+            {
+                return ValueTask.FromResult(batch.Count < MaxInboxBatch || FlushInbox(batch));
+            }
+
+            // Handlers may make the loop wait: the reader must not wait for the batch meanwhile.
+            return FlushInbox(batch) ? DeliverSlowAsync(message, queued: true) : ValueTask.FromResult(false);
+        }
+
+        // Maybe over capacity: the reader can only make room once it has everything queued before this message.
+        if (!FlushInbox(batch))
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        if (Interlocked.Increment(ref _inboxCount) <= _options.ReceiveBufferCapacity)
+        {
+            return _inbox.Writer.TryWrite(message) ? (MessageReceived is null ? ValueTask.FromResult(true) : DeliverSlowAsync(message, queued: true)) : ValueTask.FromResult(false);
+        }
+
         return DeliverSlowAsync(message, queued: false);
+    }
+
+    /// <summary>Hands the batch to the reader, in order; false if the inbox was completed (a stop or a fault: nobody
+    /// will read the rest).</summary>
+    private bool FlushInbox(List<ReceivedMessage> batch)
+    {
+        if (batch.Count == 0)
+        {
+            return true;
+        }
+
+        Interlocked.Add(ref _inboxCount, batch.Count);
+        var open = true;
+        foreach (var message in batch)
+        {
+            open &= _inbox!.Writer.TryWrite(message);
+        }
+
+        batch.Clear();
+        return open;
     }
 
     private async ValueTask<bool> DeliverSlowAsync(ReceivedMessage message, bool queued)

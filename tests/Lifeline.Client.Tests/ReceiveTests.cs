@@ -66,6 +66,32 @@ public class ReceiveTests
     }
 
     [Fact]
+    public async Task ReadAllAsync_BatchedHandOff_NeverHoldsMoreThanTheCapacity()
+    {
+        // The receive loop hands messages over in batches; the batch counts against ReceiveBufferCapacity, so at any
+        // moment the client has read at most what was taken + the capacity + the one message waiting for room.
+        const int capacity = 8;
+        await using var server = await TestServer.StartAsync();
+        server.OnAccepted = c => c.SendManyAsync(2000);
+        var options = TestOptions.For(server.GetUri());
+        options.ReceiveBufferCapacity = capacity;
+        await using var client = new LifelineClient(options);
+        await client.StartAsync(CancellationToken.None);
+
+        var received = new List<string>();
+        var worst = 0L;
+        await using var messages = client.ReadAllAsync(CancellationToken.None).GetAsyncEnumerator();
+        while (received.Count < 2000 && await messages.MoveNextAsync().AsTask().OrTimeout(TimeSpan.FromSeconds(30)))
+        {
+            received.Add(messages.Current.Text);
+            worst = Math.Max(worst, client.GetSnapshot().MessagesReceived - received.Count);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 2000).Select(i => $"m-{i}"), received);
+        Assert.InRange(worst, 0, capacity + 1);
+    }
+
+    [Fact]
     public async Task MessagesWaitingForRoom_WhenTheConnectionEnds_AreStillDelivered()
     {
         await using var server = await TestServer.StartAsync();
