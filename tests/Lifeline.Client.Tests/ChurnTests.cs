@@ -13,6 +13,13 @@ public sealed class ChurnCollection;
 [Collection(nameof(ChurnCollection))]
 public class ChurnTests
 {
+    // Bounds that separate a leak from the process's own noise (thread-pool threads, Kestrel and socket-engine
+    // pools, tiered JIT, metrics buffers), which was seen up to ~1.2 MB and a few handles under CI load. A leak
+    // grows with the number of connections: one handle per connection is +300 (+1,000 cycles), far past the handle
+    // slack; the memory slack catches more than ~14 KB kept per client (300 clients) or ~4 KB per cycle (1,000).
+    private const int HandleSlack = 16;
+    private const long MemorySlack = 4 * 1024 * 1024;
+
     [Fact]
     public async Task HundredClients_StartedAndStoppedTogether_LeaveNoHandlesAndNoMemoryBehind()
     {
@@ -28,9 +35,9 @@ public class ChurnTests
         }
 
         Assert.Equal(400, server.TotalConnections);
-        Assert.InRange(GC.GetTotalMemory(forceFullCollection: true) - memoryBefore, long.MinValue, 1024 * 1024);
+        Assert.InRange(GC.GetTotalMemory(forceFullCollection: true) - memoryBefore, long.MinValue, MemorySlack);
         await server.DisposeAsync();
-        Assert.InRange(OpenHandles() - handlesBefore, int.MinValue, 4);
+        Assert.InRange(OpenHandles() - handlesBefore, int.MinValue, HandleSlack);
     }
 
     [Fact]
@@ -71,8 +78,8 @@ public class ChurnTests
         await client.StopAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30));
 
         Assert.True(client.GetSnapshot().Connections >= 1_000);
-        Assert.InRange(after.Handles - before.Handles, int.MinValue, 2);
-        Assert.InRange(after.Memory - before.Memory, long.MinValue, 1024 * 1024);
+        Assert.InRange(after.Handles - before.Handles, int.MinValue, HandleSlack);
+        Assert.InRange(after.Memory - before.Memory, long.MinValue, MemorySlack);
     }
 
     private static async Task<StopReport[]> RunHundredClientsAsync(TestServer server)
