@@ -3,7 +3,6 @@ using Lifeline.Extensions.Logging.Tests.Shipping;
 using Lifeline.Hub;
 using Lifeline.Protocol;
 using Lifeline.Testing.Tasks;
-using Lifeline.Testing.Xunit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,12 +11,6 @@ using static Lifeline.Hub.Tests.HubClient.HubClientFixtures;
 namespace Lifeline.Extensions.Logging.Tests;
 
 /// <summary>The hub really goes down (graceful stop, 1001 to its clients) and a new hub process comes back on the same address and store.</summary>
-/// <remarks>
-/// Microsoft.Data.Sqlite starts one process-wide prune timer (<c>SqliteConnectionFactory.Instance</c>, a static
-/// singleton) at the first connection it opens, even with <c>Pooling=False</c> (which the hub's store uses); it is never
-/// stopped, so it is ignored here rather than blamed on this test.
-/// </remarks>
-[LeakCheck(IgnoreTopFunctions = ["SqliteConnectionFactory.PruneCallback"])]
 public sealed class HubRestartTests : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
