@@ -198,7 +198,9 @@ public static class HubLoadRunner
                     content.Headers.ContentType = new("application/x-ndjson");
                     using var response = await http.PostAsync(new Uri("v1/logs", UriKind.Relative), content, fill.Token).ConfigureAwait(false);
                     response.EnsureSuccessStatusCode();
-                    progress?.Report(new HubLoadProgress("filling", Interlocked.Add(ref acked.Value, options.BatchSize), 0));
+                    // Count outside the progress call: `progress?.Report(...)` skips its arguments when progress is null.
+                    var filled = Interlocked.Add(ref acked.Value, options.BatchSize);
+                    progress?.Report(new HubLoadProgress("filling", filled, 0));
                 }
             });
             await Task.WhenAll(loops).ConfigureAwait(false);
