@@ -395,6 +395,8 @@ internal sealed partial class LogHub : IAsyncDisposable
         }
     }
 
+    private const int HeartbeatSlice = 64;
+
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(_options.HeartbeatInterval, Time);
@@ -403,11 +405,19 @@ internal sealed partial class LogHub : IAsyncDisposable
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
                 var idleSince = Time.GetTimestamp() - (long)(_options.HeartbeatInterval.TotalSeconds / 2 * Time.TimestampFrequency);
+                var woken = 0;
                 foreach (var s in Subscribers)
                 {
                     if (s.LastSendTimestamp <= idleSince)
                     {
                         s.Queue.RequestHeartbeat();
+                        if (++woken % HeartbeatSlice == 0)
+                        {
+                            // Each woken send loop's write holds a 4 KiB Kestrel block until the socket write runs, and
+                            // those writes queue behind the woken loops: yield so they run before the next slice wakes
+                            // (else Kestrel's pool grows by a block per idle subscriber at every heartbeat round).
+                            await Task.Yield();
+                        }
                     }
                 }
             }
