@@ -192,15 +192,16 @@ internal sealed partial class LogHub : IAsyncDisposable
     }
 
     /// <summary>Runs a WebSocket connection to its end; one that registers while draining is asked to close at once.</summary>
-    public async Task RunConnectionAsync(HubConnection connection)
+    public Task RunConnectionAsync(HubConnection connection)
     {
+        // Not async: the registry's frame is the one an open connection keeps.
         var run = Connections.RunAsync(connection);
         if (IsDraining)
         {
             connection.RequestClose(CloseCodes.GoingAway, CloseReasonFor(connection.ResumePosition).ToJson());
         }
 
-        await run.ConfigureAwait(false);
+        return run;
     }
 
     /// <summary>Starts draining: refuse new work and ask every connection to close with 1001. Idempotent, non-blocking.</summary>

@@ -24,6 +24,20 @@ public class IdleConnectionTests
         Assert.Equal(CloseCodes.InvalidMessage, (int)(await sub.ReceiveCloseAsync()).Status!);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("after=0")]
+    public async Task UnfilteredStream_HoldsTheSharedAllFilter(string query)
+    {
+        await using var hub = await HubHost.StartAsync();
+        await using var sub = await hub.SubscribeAsync(query);
+        await sub.ReceiveUntilAsync<LiveMessage>();
+
+        var subscriber = Assert.IsType<Lifeline.Hub.Streaming.Subscriber>(Assert.Single(hub.Core().Connections.Connections));
+        Assert.Same(LogFilter.All, subscriber.Filter);
+        Assert.Same(LogFilter.All, LogFilter.Parse(query).WithAfter(null));
+    }
+
     [Fact]
     public async Task Publisher_BufferRentedPerMessage_LargeAndSmallMessagesInTurn_AreAllAckedAndStored()
     {
