@@ -396,7 +396,7 @@ internal sealed partial class LogHub : IAsyncDisposable
         }
     }
 
-    private const int HeartbeatSlice = 64;
+    private const int HeartbeatSlice = 16;
 
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
     {
