@@ -112,6 +112,14 @@ public sealed class HubLoadCommand : IBenchCommand
             info.ArgumentList.Add(a);
         }
 
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            if (((string)e.Key).StartsWith("SERVER_", StringComparison.Ordinal))
+            {
+                info.Environment[((string)e.Key)["SERVER_".Length..]] = (string?)e.Value;
+            }
+        }
+
         var process = Process.Start(info)!;
         var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
         if (line is null || !line.StartsWith("LISTENING ", StringComparison.Ordinal))
