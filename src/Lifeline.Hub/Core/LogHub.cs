@@ -284,6 +284,7 @@ internal sealed partial class LogHub : IAsyncDisposable
         var batch = new List<StoredEntry>();
         var works = new List<IngestWork>();
         var frames = new List<SharedFrame>();
+        var pumps = new List<Subscriber>();
         while (await _ingest.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             var retention = false;
@@ -329,7 +330,7 @@ internal sealed partial class LogHub : IAsyncDisposable
                 continue;
             }
 
-            await CommitAsync(batch, works, frames).ConfigureAwait(false);
+            await CommitAsync(batch, works, frames, pumps).ConfigureAwait(false);
             if (retention)
             {
                 await RunRetentionAsync().ConfigureAwait(false);
@@ -337,14 +338,14 @@ internal sealed partial class LogHub : IAsyncDisposable
         }
     }
 
-    private async Task CommitAsync(List<StoredEntry> batch, List<IngestWork> works, List<SharedFrame> frames)
+    private async Task CommitAsync(List<StoredEntry> batch, List<IngestWork> works, List<SharedFrame> frames, List<Subscriber> pumps)
     {
         try
         {
             if (batch.Count > 0)
             {
                 await Store.AppendAsync(batch, CancellationToken.None).ConfigureAwait(false);
-                FanOut(batch, frames);
+                FanOut(batch, frames, pumps);
                 Metrics.Ingested(batch.Count);
             }
 
@@ -365,12 +366,20 @@ internal sealed partial class LogHub : IAsyncDisposable
         }
         finally
         {
+            // Deliver to the parked subscribers the fan-out claimed, outside its lock; a claimed subscriber must be
+            // pumped even if the fan-out failed half-way, or its send loop would stay parked. Pump never throws.
+            foreach (var s in pumps)
+            {
+                s.Pump();
+            }
+
             batch.Clear();
             works.Clear();
+            pumps.Clear();
         }
     }
 
-    private void FanOut(List<StoredEntry> batch, List<SharedFrame> frames)
+    private void FanOut(List<StoredEntry> batch, List<SharedFrame> frames, List<Subscriber> pumps)
     {
         lock (_fanoutLock)
         {
@@ -384,10 +393,15 @@ internal sealed partial class LogHub : IAsyncDisposable
                 {
                     foreach (var frame in frames)
                     {
-                        if (!member.Queue.Enqueue(frame))
+                        if (!member.Queue.Enqueue(frame, out var claimed))
                         {
                             Metrics.Overflowed();
                             break;
+                        }
+
+                        if (claimed)
+                        {
+                            pumps.Add(member);
                         }
                     }
                 }

@@ -60,7 +60,9 @@ public static class HubLoadRunner
         var latency = rate > 0 ? new LatencyRecorder() : null;
         var subscribers = await ConnectAsync(hub, options.Subscribers, "/v1/stream", options.Key, 256 * 1024, latency, progress, cancellationToken).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var receiving = subscribers.Select(s => s.RunAsync(stop.Token)).ToArray();
+        // Linux: one epoll thread reads every subscriber (the lean load generator); elsewhere one async loop each.
+        var epoll = OperatingSystem.IsLinux() ? EpollLoop.Start(subscribers) : null;
+        var receiving = epoll is null ? subscribers.Select(s => s.RunAsync(stop.Token)).ToArray() : [];
         var acked = new StrongBox<long>();
         var ws = new Uri(hub.ToString().Replace("http://", "ws://", StringComparison.Ordinal));
         var publishers = rate > 0
@@ -108,6 +110,11 @@ public static class HubLoadRunner
         {
             await stop.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(publishers).ConfigureAwait(false);
+            if (epoll is not null)
+            {
+                await epoll.DisposeAsync().ConfigureAwait(false);
+            }
+
             await Task.WhenAll(receiving).ConfigureAwait(false);
             foreach (var s in subscribers)
             {
