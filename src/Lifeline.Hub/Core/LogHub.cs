@@ -52,6 +52,7 @@ internal sealed partial class LogHub : IAsyncDisposable
             ? new SqliteLogStore(_options.SqlitePath, _options.SqliteSynchronousFull, _options.RetentionMaxBytes)
             : new MemoryLogStore(_options.MemoryMaxEntries, _options.MemoryMaxBytes);
         StartedAt = Time.GetUtcNow();
+        RecentFrames = new RecentFrames(_options.RecentFramesBytes);
     }
 
     public HubOptions Options => _options;
@@ -63,6 +64,9 @@ internal sealed partial class LogHub : IAsyncDisposable
     public HubMetrics Metrics { get; }
 
     public ConnectionRegistry Connections { get; }
+
+    /// <summary>Recent unfiltered live frames, for catch-up over recent ids.</summary>
+    public RecentFrames RecentFrames { get; }
 
     public DateTimeOffset StartedAt { get; }
 
@@ -391,6 +395,14 @@ internal sealed partial class LogHub : IAsyncDisposable
                 frames.Clear();
                 var filter = group.Filter;
                 SharedFrame.Build(batch, filter.MatchesAll ? null : e => filter.Matches(e.Level, e.Source, e.Message), _options.MaxFrameBytes, frames);
+                if (filter.MatchesAll)
+                {
+                    foreach (var frame in frames)
+                    {
+                        RecentFrames.Add(frame);
+                    }
+                }
+
                 foreach (var member in group.Members)
                 {
                     foreach (var frame in frames)
