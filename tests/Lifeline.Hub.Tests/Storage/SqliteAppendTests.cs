@@ -58,11 +58,7 @@ public sealed class SqliteAppendTests : IDisposable
         }
 
         AssertSame(entries, read);
-        using var connection = new SqliteConnection($"Data Source={Db};Pooling=False");
-        connection.Open();
-        using var cmd = connection.CreateCommand();
-        cmd.CommandText = "SELECT COUNT(*) FROM entries WHERE typeof(source) = 'text' AND typeof(message) = 'text' AND typeof(json) = 'blob'";
-        Assert.Equal(4L, cmd.ExecuteScalar());
+        Assert.Equal(4L, Scalar("SELECT COUNT(*) FROM entries WHERE typeof(source) = 'text' AND typeof(message) = 'text' AND typeof(json) = 'blob'"));
     }
 
     [Fact]
@@ -82,6 +78,59 @@ public sealed class SqliteAppendTests : IDisposable
         var read = new List<StoredEntry>();
         await store.ReadAsync(0, 100, read, CancellationToken.None);
         Assert.Equal(Enumerable.Range(1, 80).Select(i => (long)i), read.Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task Open_NewFile_GetsTheStorePageSize()
+    {
+        await using (var store = await OpenAsync())
+        {
+            await store.AppendAsync(Make(1, 10), CancellationToken.None);
+        }
+
+        Assert.Equal((long)SqliteLogStore.PageSize, Scalar("PRAGMA page_size"));
+        Assert.Equal("wal", Scalar("PRAGMA journal_mode"));
+    }
+
+    [Fact]
+    public async Task Open_FileWithSQLitesDefaultPageSize_KeepsIt_ReadsAndAppends()
+    {
+        // A file as earlier versions made it: default 4,096-byte pages, same tables, ids 1-3 stored.
+        using (var connection = new SqliteConnection($"Data Source={Db};Pooling=False"))
+        {
+            connection.Open();
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = """
+                PRAGMA journal_mode=WAL;
+                CREATE TABLE entries (
+                    id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, received INTEGER NOT NULL, level INTEGER NOT NULL,
+                    source TEXT NOT NULL, message TEXT NOT NULL, json BLOB NOT NULL);
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                INSERT INTO entries VALUES (1, 10, 11, 2, 'old', 'one', x'7B7D'), (2, 20, 21, 3, 'old', 'two', x'7B7D'), (3, 30, 31, 4, 'old', 'three', x'7B7D');
+                """;
+            cmd.ExecuteNonQuery();
+        }
+
+        await using (var store = await OpenAsync())
+        {
+            Assert.Equal((1L, 3L, 3L), (store.OldestId, store.LastId, store.Count));
+            await store.AppendAsync(Make(4, 100), CancellationToken.None);
+            var read = new List<StoredEntry>();
+            await store.ReadAsync(0, 1000, read, CancellationToken.None);
+            Assert.Equal(["one", "two", "three"], read.Take(3).Select(e => e.Message));
+            AssertSame(Make(4, 100), read[3..]);
+        }
+
+        Assert.Equal(4096L, Scalar("PRAGMA page_size"));
+    }
+
+    private object? Scalar(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={Db};Pooling=False");
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
     }
 
     private async Task<SqliteLogStore> OpenAsync()
