@@ -101,19 +101,60 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
     }
 
     /// <summary>Sends one text message; <see langword="false"/> if the socket failed (the connection is ending).</summary>
-    protected async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> message)
+    protected ValueTask<bool> SendAsync(ReadOnlyMemory<byte> message)
+    {
+        var send = StartSend(message);
+        return send.IsCompleted ? ValueTask.FromResult(EndSend(send)) : new ValueTask<bool>(AwaitSendAsync(send));
+    }
+
+    /// <summary>Awaits a pending <see cref="StartSend"/>; <see langword="false"/> if the socket failed (the connection is ending).</summary>
+    protected async Task<bool> AwaitSendAsync(ValueTask pending)
     {
         try
         {
-            await Socket.SendAsync(message, WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false);
+            await pending.ConfigureAwait(false);
             return true;
         }
-        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (IsSocketFailure(e))
         {
-            LogSendEnded(Logger, e, GetType().Name, ClientId);
-            RequestClose(CloseCodes.Normal, "");
-            return false;
+            return SendFailed(e);
         }
+    }
+
+    /// <summary>Starts sending one text message without awaiting it; a synchronous failure is returned in the task.</summary>
+    protected ValueTask StartSend(ReadOnlyMemory<byte> message)
+    {
+        try
+        {
+            return Socket.SendAsync(message, WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+        catch (Exception e) when (IsSocketFailure(e))
+        {
+            return ValueTask.FromException(e);
+        }
+    }
+
+    /// <summary>Observes a completed <see cref="StartSend"/>; <see langword="false"/> if the socket failed (the connection is ending).</summary>
+    protected bool EndSend(ValueTask completed)
+    {
+        try
+        {
+            completed.GetAwaiter().GetResult();
+            return true;
+        }
+        catch (Exception e) when (IsSocketFailure(e))
+        {
+            return SendFailed(e);
+        }
+    }
+
+    private static bool IsSocketFailure(Exception e) => e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException;
+
+    private bool SendFailed(Exception e)
+    {
+        LogSendEnded(Logger, e, GetType().Name, ClientId);
+        RequestClose(CloseCodes.Normal, "");
+        return false;
     }
 
     private async Task ReceiveLoopAsync()

@@ -101,4 +101,21 @@ public class SlowConsumerTests
         Assert.Equal(slow.Entries.Count == 0 ? 0 : slow.Entries[^1].Id, reason.ResumeAfter);
         Assert.Equal(Enumerable.Range(1, slow.Entries.Count).Select(i => (long)i), slow.Entries.Select(e => e.Id));
     }
+
+    [Fact]
+    public async Task SubscriberThatReadsLate_WithRoomInItsQueue_GetsEverythingOnceInOrder_WithoutOverflow()
+    {
+        // The queue bound holds all ~18 MB, so nothing overflows; but Kestrel's output buffer (64 KiB) and the socket
+        // buffers fill while the subscriber does not read, so inline sends by the writer stop completing at once and
+        // are handed to the send loop, which must keep them in order and never overlap them.
+        await using var hub = await StartAsync(o => o.SubscriberQueueBytes = 64L << 20);
+        await using var late = await hub.SubscribeAsync("clientId=late");
+        await late.ReceiveUntilAsync<LiveMessage>();
+        await PublishAsync(hub);
+
+        await late.ReceiveEntriesAsync(Count);
+        Assert.Equal(Enumerable.Range(1, Count).Select(i => (long)i), late.Entries.Select(e => e.Id));
+        var stats = await hub.StatsAsync();
+        Assert.Equal(0, stats.GetProperty("overflows").GetInt64());
+    }
 }
