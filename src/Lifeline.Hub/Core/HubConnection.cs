@@ -17,7 +17,7 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
-    private readonly TaskCompletionSource<(int Code, string Reason)> _close = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<(int Code, string Reason, Func<long?, CloseReason>? ReasonFor)> _close = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _closeFrameReceived;
 
     protected WebSocket Socket { get; } = socket;
@@ -38,9 +38,24 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
     /// <summary>Asks the connection to close with <paramref name="code"/>; the first request wins.</summary>
     public void RequestClose(int code, string reason)
     {
-        if (_close.TrySetResult((code, reason)))
+        if (_close.TrySetResult((code, reason, null)))
         {
             LogCloseRequested(Logger, GetType().Name, ClientId, code, reason);
+            OnCloseRequested();
+        }
+    }
+
+    /// <summary>
+    /// Asks the connection to close with 1001 (the first request wins). The reason is made by
+    /// <paramref name="reasonFor"/> from <see cref="ResumePosition"/> only when the close frame is sent, after the
+    /// last frame: a frame that was being sent when the close was asked for is counted, so <c>resumeAfter</c> is
+    /// exactly the largest id sent (docs/protocol.md).
+    /// </summary>
+    public void RequestGoingAway(Func<long?, CloseReason> reasonFor)
+    {
+        if (_close.TrySetResult((CloseCodes.GoingAway, "", reasonFor)))
+        {
+            LogCloseRequested(Logger, GetType().Name, ClientId, CloseCodes.GoingAway, "going away");
             OnCloseRequested();
         }
     }
@@ -86,7 +101,12 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
     /// <summary>Sends the requested close frame if the socket still allows it. Called by the send loop only.</summary>
     protected async Task SendCloseAsync()
     {
-        var (code, reason) = await _close.Task.ConfigureAwait(false);
+        var (code, reason, reasonFor) = await _close.Task.ConfigureAwait(false);
+        if (reasonFor is not null)
+        {
+            reason = reasonFor(ResumePosition).ToJson();
+        }
+
         if (Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
             try

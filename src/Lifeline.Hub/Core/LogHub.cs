@@ -203,7 +203,7 @@ internal sealed partial class LogHub : IAsyncDisposable
         var run = Connections.RunAsync(connection);
         if (IsDraining)
         {
-            connection.RequestClose(CloseCodes.GoingAway, CloseReasonFor(connection.ResumePosition).ToJson());
+            connection.RequestGoingAway(CloseReasonFor);
         }
 
         await run.ConfigureAwait(false);
