@@ -19,6 +19,7 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
     private readonly TaskCompletionSource<(int Code, string Reason, Func<long?, CloseReason>? ReasonFor)> _close = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _closeFrameReceived;
+    private int _receiveBufferBytes;
 
     protected WebSocket Socket { get; } = socket;
 
@@ -31,6 +32,9 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
     public ApiKey? Key { get; } = key;
 
     public bool IsCloseRequested => _close.Task.IsCompleted;
+
+    /// <summary>Bytes of receive buffer held now: 0 while no message is arriving (tests check that idle connections hold none).</summary>
+    public int ReceiveBufferBytes => Volatile.Read(ref _receiveBufferBytes);
 
     /// <summary>For a 1001 close: the position to resume after, or <see langword="null"/> (ingest).</summary>
     public abstract long? ResumePosition { get; }
@@ -177,22 +181,29 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
         return false;
     }
 
+    // An idle connection holds no receive buffer: it waits with a zero-byte receive (the WebSocket reads the next frame
+    // header into its own small buffer and answers pings meanwhile), rents a buffer when a data frame starts and
+    // returns it once the message is handled. Invariant: buffer is empty exactly when no message is in progress
+    // (or after a close request, while input is drained to the peer's close frame).
     private async Task ReceiveLoopAsync()
     {
         await Task.Yield();
         var max = Hub.Options.MaxMessageBytes;
-        var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBufferBytes);
+        var buffer = Array.Empty<byte>();
+        var rentBytes = InitialReceiveBufferBytes;   // the size the last message needed: a busy publisher rents it at once
         try
         {
             var length = 0;
             while (true)
             {
-                if (length == buffer.Length)
+                if (length == buffer.Length && length > 0)
                 {
                     var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
                     buffer.AsSpan(0, length).CopyTo(bigger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = bigger;
+                    rentBytes = buffer.Length;
+                    Volatile.Write(ref _receiveBufferBytes, buffer.Length);
                 }
 
                 var result = await Socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None).ConfigureAwait(false);
@@ -201,6 +212,14 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
                     _closeFrameReceived = true;
                     RequestClose(CloseCodes.Normal, "");
                     return;
+                }
+
+                if (buffer.Length == 0 && !result.EndOfMessage)
+                {
+                    // A data frame with a payload started (the zero-byte receive consumed only its header).
+                    buffer = ArrayPool<byte>.Shared.Rent(rentBytes);
+                    Volatile.Write(ref _receiveBufferBytes, buffer.Length);
+                    continue;
                 }
 
                 length += result.Count;
@@ -240,6 +259,11 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
                 }
 
                 length = 0;
+                if (!IsCloseRequested)
+                {
+                    ReturnBuffer(ref buffer);
+                    Volatile.Write(ref _receiveBufferBytes, 0);
+                }
             }
         }
         catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
@@ -249,11 +273,21 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ReturnBuffer(ref buffer);
+            Volatile.Write(ref _receiveBufferBytes, 0);
         }
     }
 
-    /// <summary>The receive buffer a connection starts with (it grows to <see cref="HubOptions.MaxMessageBytes"/>); an idle stream holds it.</summary>
+    private static void ReturnBuffer(ref byte[] buffer)
+    {
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = [];
+        }
+    }
+
+    /// <summary>The receive buffer rented when the first message starts (it grows to <see cref="HubOptions.MaxMessageBytes"/>; later messages rent the size the last one needed). Idle connections hold none.</summary>
     protected virtual int InitialReceiveBufferBytes => 4096;
 
     /// <summary>The close code for a binary frame: 1003 on ingest; the stream accepts no data at all (4400).</summary>
