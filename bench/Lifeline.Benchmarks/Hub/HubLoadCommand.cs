@@ -6,7 +6,7 @@ using Lifeline.Hub;
 namespace Lifeline.Benchmarks.Hub;
 
 /// <summary>
-/// <c>hub-load [scenario|all] [--subscribers N] [--seconds S] [--connections N] [--settle S] [--hold S] [--connection-level] [--in-process]</c>: the hub load tool. By default the hub
+/// <c>hub-load [scenario|all] [--subscribers N] [--seconds S] [--rate R] [--connections N] [--settle S] [--hold S] [--connection-level] [--in-process]</c>: the hub load tool. By default the hub
 /// runs in a separate process pinned with <c>taskset -c 0</c> and this process (the load generator) is pinned to
 /// core 1, so they do not share a core. Prints one line of figures per scenario.
 /// </summary>
@@ -35,7 +35,7 @@ public sealed class HubLoadCommand : IBenchCommand
             var store = HubStoreKind.Memory;
             switch (run)
             {
-                case "throughput": options.Scenario = HubLoadScenario.Throughput; break;
+                case "throughput": options.Scenario = HubLoadScenario.Throughput; options.ThroughputRate = Arg(args, "--rate", 0); break;
                 case "latency": options.Scenario = HubLoadScenario.Latency; options.Rate = Arg(args, "--rate", 2_000); break;
                 case "ingest-memory": options.Scenario = HubLoadScenario.Ingest; options.Publishers = 4; break;
                 case "ingest-sqlite": options.Scenario = HubLoadScenario.Ingest; options.Publishers = 4; store = HubStoreKind.Sqlite; break;
@@ -98,7 +98,7 @@ public sealed class HubLoadCommand : IBenchCommand
         var where = inProcess ? "in-process" : "server on core 0, load on core 1";
         return r.Scenario switch
         {
-            HubLoadScenario.Throughput => $"{run}: {r.EntriesPerSecond:N0} entries/s delivered ({r.IngestedPerSecond:N0}/s ingested) over {r.Elapsed.TotalSeconds:N1} s, failures {r.Failures} [{where}]",
+            HubLoadScenario.Throughput => $"{run}: {r.EntriesPerSecond:N0} entries/s delivered ({r.IngestedPerSecond:N0}/s ingested; {(r.Failures == 0 ? "every subscriber kept up" : "subscribers fell behind")}) over {r.Elapsed.TotalSeconds:N1} s [{where}]",
             HubLoadScenario.Latency => $"{run}: p50 {r.P50Ms:N2} ms, p99 {r.P99Ms:N2} ms, max {r.MaxMs:N1} ms at {r.IngestedPerSecond:N0} entries/s ingested, {r.EntriesPerSecond:N0}/s delivered [{where}]",
             HubLoadScenario.Ingest => $"{run}: {r.EntriesPerSecond:N0} entries/s acknowledged over {r.Elapsed.TotalSeconds:N1} s [{where}]",
             HubLoadScenario.IdleMemory => $"{run}: {r.ManagedBytesPerSubscriber:N0} bytes managed heap (of which {r.PooledBytesPerSubscriber:N0} free Kestrel pool blocks), {r.ResidentBytesPerSubscriber:N0} bytes resident per idle subscriber at {r.Entries:N0} connections, {r.Failures} closed early [{where}]",
@@ -125,6 +125,14 @@ public sealed class HubLoadCommand : IBenchCommand
         if (connectionLevel)
         {
             info.ArgumentList.Add("--connection-level");
+        }
+
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            if (((string)e.Key).StartsWith("SERVER_", StringComparison.Ordinal))
+            {
+                info.Environment[((string)e.Key)["SERVER_".Length..]] = (string?)e.Value;
+            }
         }
 
         var process = Process.Start(info)!;

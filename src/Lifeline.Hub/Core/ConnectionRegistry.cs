@@ -36,12 +36,12 @@ internal sealed class ConnectionRegistry
         }
     }
 
-    /// <summary>Asks every connection to close with 1001 and the reason <paramref name="reasonFor"/> gives.</summary>
+    /// <summary>Asks every connection to close with 1001 and the reason <paramref name="reasonFor"/> gives (made when the close is sent).</summary>
     public void CloseAll(Func<long?, CloseReason> reasonFor)
     {
         foreach (var c in _connections.Keys)
         {
-            c.RequestClose(CloseCodes.GoingAway, reasonFor(c.ResumePosition).ToJson());
+            c.RequestGoingAway(reasonFor);
         }
     }
 

@@ -17,7 +17,7 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
-    private readonly TaskCompletionSource<(int Code, string Reason)> _close = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<(int Code, string Reason, Func<long?, CloseReason>? ReasonFor)> _close = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _closeFrameReceived;
     private int _receiveBufferBytes;
 
@@ -42,9 +42,24 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
     /// <summary>Asks the connection to close with <paramref name="code"/>; the first request wins.</summary>
     public void RequestClose(int code, string reason)
     {
-        if (_close.TrySetResult((code, reason)))
+        if (_close.TrySetResult((code, reason, null)))
         {
             LogCloseRequested(Logger, GetType().Name, ClientId, code, reason);
+            OnCloseRequested();
+        }
+    }
+
+    /// <summary>
+    /// Asks the connection to close with 1001 (the first request wins). The reason is made by
+    /// <paramref name="reasonFor"/> from <see cref="ResumePosition"/> only when the close frame is sent, after the
+    /// last frame: a frame that was being sent when the close was asked for is counted, so <c>resumeAfter</c> is
+    /// exactly the largest id sent (docs/protocol.md).
+    /// </summary>
+    public void RequestGoingAway(Func<long?, CloseReason> reasonFor)
+    {
+        if (_close.TrySetResult((CloseCodes.GoingAway, "", reasonFor)))
+        {
+            LogCloseRequested(Logger, GetType().Name, ClientId, CloseCodes.GoingAway, "going away");
             OnCloseRequested();
         }
     }
@@ -90,7 +105,12 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
     /// <summary>Sends the requested close frame if the socket still allows it. Called by the send loop only.</summary>
     protected async Task SendCloseAsync()
     {
-        var (code, reason) = await _close.Task.ConfigureAwait(false);
+        var (code, reason, reasonFor) = await _close.Task.ConfigureAwait(false);
+        if (reasonFor is not null)
+        {
+            reason = reasonFor(ResumePosition).ToJson();
+        }
+
         if (Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
             try
@@ -105,19 +125,60 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
     }
 
     /// <summary>Sends one text message; <see langword="false"/> if the socket failed (the connection is ending).</summary>
-    protected async ValueTask<bool> SendAsync(ReadOnlyMemory<byte> message)
+    protected ValueTask<bool> SendAsync(ReadOnlyMemory<byte> message)
+    {
+        var send = StartSend(message);
+        return send.IsCompleted ? ValueTask.FromResult(EndSend(send)) : new ValueTask<bool>(AwaitSendAsync(send));
+    }
+
+    /// <summary>Awaits a pending <see cref="StartSend"/>; <see langword="false"/> if the socket failed (the connection is ending).</summary>
+    protected async Task<bool> AwaitSendAsync(ValueTask pending)
     {
         try
         {
-            await Socket.SendAsync(message, WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false);
+            await pending.ConfigureAwait(false);
             return true;
         }
-        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (IsSocketFailure(e))
         {
-            LogSendEnded(Logger, e, GetType().Name, ClientId);
-            RequestClose(CloseCodes.Normal, "");
-            return false;
+            return SendFailed(e);
         }
+    }
+
+    /// <summary>Starts sending one text message without awaiting it; a synchronous failure is returned in the task.</summary>
+    protected ValueTask StartSend(ReadOnlyMemory<byte> message)
+    {
+        try
+        {
+            return Socket.SendAsync(message, WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+        catch (Exception e) when (IsSocketFailure(e))
+        {
+            return ValueTask.FromException(e);
+        }
+    }
+
+    /// <summary>Observes a completed <see cref="StartSend"/>; <see langword="false"/> if the socket failed (the connection is ending).</summary>
+    protected bool EndSend(ValueTask completed)
+    {
+        try
+        {
+            completed.GetAwaiter().GetResult();
+            return true;
+        }
+        catch (Exception e) when (IsSocketFailure(e))
+        {
+            return SendFailed(e);
+        }
+    }
+
+    private static bool IsSocketFailure(Exception e) => e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException;
+
+    private bool SendFailed(Exception e)
+    {
+        LogSendEnded(Logger, e, GetType().Name, ClientId);
+        RequestClose(CloseCodes.Normal, "");
+        return false;
     }
 
     // An idle connection holds no receive buffer: it waits with a zero-byte receive (the WebSocket reads the next frame

@@ -21,7 +21,9 @@ internal sealed partial class LogHub : IAsyncDisposable
 {
     private readonly HubOptions _options;
     private readonly ILogger<LogHub> _logger;
-    private readonly Channel<IngestWork> _ingest = Channel.CreateBounded<IngestWork>(new BoundedChannelOptions(4096) { SingleReader = true });
+    // Synchronous continuations: a write that finds the writer loop waiting runs it on the writing thread (a hop less
+    // between an ingest and its delivery). Safe: the loop touches no lock the writers hold, and acks complete asynchronously.
+    private readonly Channel<IngestWork> _ingest = Channel.CreateBounded<IngestWork>(new BoundedChannelOptions(4096) { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly Lock _fanoutLock = new();
     private readonly Lock _stateLock = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -50,6 +52,7 @@ internal sealed partial class LogHub : IAsyncDisposable
             ? new SqliteLogStore(_options.SqlitePath, _options.SqliteSynchronousFull, _options.RetentionMaxBytes)
             : new MemoryLogStore(_options.MemoryMaxEntries, _options.MemoryMaxBytes);
         StartedAt = Time.GetUtcNow();
+        RecentFrames = new RecentFrames(_options.RecentFramesBytes);
     }
 
     public HubOptions Options => _options;
@@ -61,6 +64,9 @@ internal sealed partial class LogHub : IAsyncDisposable
     public HubMetrics Metrics { get; }
 
     public ConnectionRegistry Connections { get; }
+
+    /// <summary>Recent unfiltered live frames, for catch-up over recent ids.</summary>
+    public RecentFrames RecentFrames { get; }
 
     public DateTimeOffset StartedAt { get; }
 
@@ -198,7 +204,7 @@ internal sealed partial class LogHub : IAsyncDisposable
         var run = Connections.RunAsync(connection);
         if (IsDraining)
         {
-            connection.RequestClose(CloseCodes.GoingAway, CloseReasonFor(connection.ResumePosition).ToJson());
+            connection.RequestGoingAway(CloseReasonFor);
         }
 
         return run;
@@ -285,6 +291,7 @@ internal sealed partial class LogHub : IAsyncDisposable
         var batch = new List<StoredEntry>();
         var works = new List<IngestWork>();
         var frames = new List<SharedFrame>();
+        var pumps = new List<Subscriber>();
         while (await _ingest.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             var retention = false;
@@ -330,7 +337,7 @@ internal sealed partial class LogHub : IAsyncDisposable
                 continue;
             }
 
-            await CommitAsync(batch, works, frames).ConfigureAwait(false);
+            await CommitAsync(batch, works, frames, pumps).ConfigureAwait(false);
             if (retention)
             {
                 await RunRetentionAsync().ConfigureAwait(false);
@@ -338,14 +345,14 @@ internal sealed partial class LogHub : IAsyncDisposable
         }
     }
 
-    private async Task CommitAsync(List<StoredEntry> batch, List<IngestWork> works, List<SharedFrame> frames)
+    private async Task CommitAsync(List<StoredEntry> batch, List<IngestWork> works, List<SharedFrame> frames, List<Subscriber> pumps)
     {
         try
         {
             if (batch.Count > 0)
             {
                 await Store.AppendAsync(batch, CancellationToken.None).ConfigureAwait(false);
-                FanOut(batch, frames);
+                FanOut(batch, frames, pumps);
                 Metrics.Ingested(batch.Count);
             }
 
@@ -366,12 +373,20 @@ internal sealed partial class LogHub : IAsyncDisposable
         }
         finally
         {
+            // Deliver to the parked subscribers the fan-out claimed, outside its lock; a claimed subscriber must be
+            // pumped even if the fan-out failed half-way, or its send loop would stay parked. Pump never throws.
+            foreach (var s in pumps)
+            {
+                s.Pump();
+            }
+
             batch.Clear();
             works.Clear();
+            pumps.Clear();
         }
     }
 
-    private void FanOut(List<StoredEntry> batch, List<SharedFrame> frames)
+    private void FanOut(List<StoredEntry> batch, List<SharedFrame> frames, List<Subscriber> pumps)
     {
         lock (_fanoutLock)
         {
@@ -381,14 +396,27 @@ internal sealed partial class LogHub : IAsyncDisposable
                 frames.Clear();
                 var filter = group.Filter;
                 SharedFrame.Build(batch, filter.MatchesAll ? null : e => filter.Matches(e.Level, e.Source, e.Message), _options.MaxFrameBytes, frames);
+                if (filter.MatchesAll)
+                {
+                    foreach (var frame in frames)
+                    {
+                        RecentFrames.Add(frame);
+                    }
+                }
+
                 foreach (var member in group.Members)
                 {
                     foreach (var frame in frames)
                     {
-                        if (!member.Queue.Enqueue(frame))
+                        if (!member.Queue.Enqueue(frame, out var claimed))
                         {
                             Metrics.Overflowed();
                             break;
+                        }
+
+                        if (claimed)
+                        {
+                            pumps.Add(member);
                         }
                     }
                 }

@@ -118,37 +118,72 @@ internal sealed partial class Subscriber : HubConnection
 
         while (true)
         {
-            var (frame, overflowed, heartbeat, closed) = await Queue.TakeAsync().ConfigureAwait(false);
-            if (closed)
+            var item = await Queue.TakeAsync().ConfigureAwait(false);
+            switch (item.Kind)
             {
-                return;
-            }
-
-            if (frame is not null)
-            {
-                if (frame.LastId <= _scanned)
-                {
-                    continue;
-                }
-
-                if (!await SendFrameAsync(frame).ConfigureAwait(false))
-                {
+                case QueueItemKind.Closed:
                     return;
-                }
-            }
-            else if (overflowed)
-            {
-                LogOverflow(Logger, Id, ClientId, _lastSent);
-                CatchingUp = true;
-                if (!await CatchUpAsync(GapReasons.Overflow).ConfigureAwait(false))
-                {
+                case QueueItemKind.HandedOver when !await item.PendingSend!.ConfigureAwait(false):
                     return;
+                case QueueItemKind.Frame when item.Frame!.LastId > _scanned && !await SendFrameAsync(item.Frame).ConfigureAwait(false):
+                    return;
+                case QueueItemKind.Overflowed:
+                    LogOverflow(Logger, Id, ClientId, _lastSent);
+                    CatchingUp = true;
+                    if (!await CatchUpAsync(GapReasons.Overflow).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    break;
+                case QueueItemKind.Heartbeat when !await SendAsync(StreamMessageJson.Serialize(new HeartbeatMessage(Hub.CommittedId, Hub.Time.GetUtcNow()))).ConfigureAwait(false):
+                    return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Inline delivery by the hub's writer loop, which claimed this parked subscriber's send side in
+    /// <see cref="SubscriberQueue.Enqueue"/>: sends queued live frames while each send completes synchronously (the usual
+    /// case: Kestrel buffers it), then parks the send loop again. A send that does not complete at once is handed to the
+    /// send loop, which awaits it before anything else, so frames stay in order and sends never overlap. Never throws.
+    /// </summary>
+    public void Pump()
+    {
+        try
+        {
+            do
+            {
+                while (Queue.TryTakeForPump(out var frame))
+                {
+                    if (frame.LastId <= _scanned)
+                    {
+                        continue;
+                    }
+
+                    var send = StartSend(frame.Bytes);
+                    if (!send.IsCompleted)
+                    {
+                        Queue.HandOver(FinishFrameAsync(send, frame));
+                        return;
+                    }
+
+                    if (!EndSend(send))
+                    {
+                        Queue.HandOver(null);
+                        return;
+                    }
+
+                    FrameSent(frame);
                 }
             }
-            else if (heartbeat && !await SendAsync(StreamMessageJson.Serialize(new HeartbeatMessage(Hub.CommittedId, Hub.Time.GetUtcNow()))).ConfigureAwait(false))
-            {
-                return;
-            }
+            while (!Queue.TryPark());
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogSendFailed(Logger, e, Id);
+            RequestClose(CloseCodes.InternalError, "internal error");
+            Queue.HandOver(null);
         }
     }
 
@@ -177,11 +212,32 @@ internal sealed partial class Subscriber : HubConnection
                     return false;
                 }
 
+                // Recent ids: the shared live frames, when one starts right here; else read the store up to where one does.
+                var readTo = target;
+                if (Filter.MatchesAll)
+                {
+                    if (Hub.RecentFrames.Find(_scanned + 1, target, out var next) is { } recent)
+                    {
+                        if (!await SendFrameAsync(recent).ConfigureAwait(false))
+                        {
+                            return false;
+                        }
+
+                        Volatile.Write(ref _scanned, recent.LastId);
+                        continue;
+                    }
+
+                    if (next > _scanned + 1 && next <= target)
+                    {
+                        readTo = next - 1;
+                    }
+                }
+
                 page.Clear();
-                var oldest = await Hub.Store.ReadAsync(_scanned, (int)Math.Min(PageSize, target - _scanned), page, CancellationToken.None).ConfigureAwait(false);
+                var oldest = await Hub.Store.ReadAsync(_scanned, (int)Math.Min(PageSize, readTo - _scanned), page, CancellationToken.None).ConfigureAwait(false);
                 if (oldest > _scanned + 1)
                 {
-                    var to = Math.Min(oldest - 1, target);
+                    var to = Math.Min(oldest - 1, readTo);
                     if (!await SendGapAsync(_scanned + 1, to, gapReason).ConfigureAwait(false))
                     {
                         return false;
@@ -189,14 +245,19 @@ internal sealed partial class Subscriber : HubConnection
                 }
 
                 // Ids past the target belong to the live queue (or the next round): never send them twice.
-                while (page.Count > 0 && page[^1].Id > target)
+                while (page.Count > 0 && page[^1].Id > readTo)
                 {
                     page.RemoveAt(page.Count - 1);
                 }
 
                 if (page.Count == 0)
                 {
-                    break;
+                    if (_scanned < readTo)
+                    {
+                        break;
+                    }
+
+                    continue;
                 }
 
                 frames.Clear();
@@ -249,6 +310,23 @@ internal sealed partial class Subscriber : HubConnection
             return false;
         }
 
+        FrameSent(frame);
+        return true;
+    }
+
+    private async Task<bool> FinishFrameAsync(ValueTask send, SharedFrame frame)
+    {
+        if (!await AwaitSendAsync(send).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        FrameSent(frame);
+        return true;
+    }
+
+    private void FrameSent(SharedFrame frame)
+    {
         LastSendTimestamp = Hub.Time.GetTimestamp();
         Volatile.Write(ref _lastSent, frame.LastId);
         if (!CatchingUp)
@@ -257,7 +335,6 @@ internal sealed partial class Subscriber : HubConnection
         }
 
         Hub.Metrics.Delivered(frame.Count);
-        return true;
     }
 
     private HelloMessage Hello(long lastId)

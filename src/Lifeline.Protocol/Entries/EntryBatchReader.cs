@@ -5,6 +5,9 @@ namespace Lifeline.Protocol;
 /// <summary>Reads publish batches (a JSON array, NDJSON, or the <c>entries</c> of a publish message) in raw mode for the hub.</summary>
 internal static class EntryBatchReader
 {
+    /// <summary>The shortest valid NDJSON line: <c>{"message":""}</c> and its newline.</summary>
+    private const int MinEntryLineBytes = 15;
+
     /// <summary>Reads a JSON array of entries. Throws <see cref="ProtocolException"/> naming the first bad entry's index.</summary>
     public static List<EntryFields> ReadArray(ReadOnlySpan<byte> body, int maxEntryBytes)
     {
@@ -58,7 +61,9 @@ internal static class EntryBatchReader
     /// <summary>Reads NDJSON: one entry per line, blank lines skipped.</summary>
     public static List<EntryFields> ReadNdjson(ReadOnlySpan<byte> body, int maxEntryBytes)
     {
-        var list = new List<EntryFields>();
+        // Sized from the line count (a vectorized scan) so the list is not regrown and copied on its way to a
+        // thousand entries; bounded by the shortest valid line, so blank lines cannot inflate it.
+        var list = new List<EntryFields>(Math.Min(body.Count((byte)'\n') + 1, (body.Length / MinEntryLineBytes) + 1));
         while (!body.IsEmpty)
         {
             var nl = body.IndexOf((byte)'\n');

@@ -158,7 +158,7 @@ public static class LogEntryJson
                 }
 
                 f.Source = reader.TokenType == JsonTokenType.String
-                    ? reader.GetString()!
+                    ? (raw ? SourceNames.Get(ref reader) : reader.GetString()!)
                     : throw new ProtocolException(ErrorCodes.InvalidEntry, "source must be a string");
                 if (f.Source.Length > LogEntry.MaxSourceLength)
                 {

@@ -54,7 +54,12 @@ public class SlowConsumerTests
     [Fact]
     public async Task SlowSubscriber_BehindRetention_GapPolicy_GetsOverflowGap_AndEveryIdIsAccountedFor()
     {
-        await using var hub = await StartAsync(o => o.MemoryMaxEntries = 2_000);
+        // What the store retains is under test: no recent live frames to serve the catch-up from.
+        await using var hub = await StartAsync(o =>
+        {
+            o.MemoryMaxEntries = 2_000;
+            o.RecentFramesBytes = 0;
+        });
         await using var slow = await hub.SubscribeAsync();
         await slow.ReceiveUntilAsync<LiveMessage>();
         await PublishAsync(hub);
@@ -89,6 +94,7 @@ public class SlowConsumerTests
         await using var hub = await StartAsync(o =>
         {
             o.MemoryMaxEntries = 2_000;
+            o.RecentFramesBytes = 0;
             o.SlowConsumerPolicy = SlowConsumerPolicy.Close;
         });
         await using var slow = await hub.SubscribeAsync();
@@ -100,5 +106,42 @@ public class SlowConsumerTests
         Assert.True(CloseReason.TryParse(description, out var reason));
         Assert.Equal(slow.Entries.Count == 0 ? 0 : slow.Entries[^1].Id, reason.ResumeAfter);
         Assert.Equal(Enumerable.Range(1, slow.Entries.Count).Select(i => (long)i), slow.Entries.Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task SubscriberThatReadsLate_WithRoomInItsQueue_GetsEverythingOnceInOrder_WithoutOverflow()
+    {
+        // The queue bound holds all ~18 MB, so nothing overflows; but Kestrel's output buffer (64 KiB) and the socket
+        // buffers fill while the subscriber does not read, so inline sends by the writer stop completing at once and
+        // are handed to the send loop, which must keep them in order and never overlap them.
+        await using var hub = await StartAsync(o => o.SubscriberQueueBytes = 64L << 20);
+        await using var late = await hub.SubscribeAsync("clientId=late");
+        await late.ReceiveUntilAsync<LiveMessage>();
+        await PublishAsync(hub);
+
+        await late.ReceiveEntriesAsync(Count);
+        Assert.Equal(Enumerable.Range(1, Count).Select(i => (long)i), late.Entries.Select(e => e.Id));
+        var stats = await hub.StatsAsync();
+        Assert.Equal(0, stats.GetProperty("overflows").GetInt64());
+    }
+
+    [Fact]
+    public async Task SlowSubscriber_BehindRetention_WithinRecentFrames_CatchesUpFromThem_WithoutAGap()
+    {
+        // The store keeps 2,000 entries, but the ~18 MB of live frames are still held: nothing is lost to this subscriber.
+        await using var hub = await StartAsync(o =>
+        {
+            o.MemoryMaxEntries = 2_000;
+            o.RecentFramesBytes = 64L << 20;
+        });
+        await using var slow = await hub.SubscribeAsync();
+        await slow.ReceiveUntilAsync<LiveMessage>();
+        await PublishAsync(hub);
+
+        await slow.ReceiveEntriesAsync(Count);
+        Assert.Equal(Enumerable.Range(1, Count).Select(i => (long)i), slow.Entries.Select(e => e.Id));
+        Assert.Empty(slow.Messages.OfType<GapMessage>());
+        var stats = await hub.StatsAsync();
+        Assert.True(stats.GetProperty("overflows").GetInt64() >= 1, stats.ToString());
     }
 }

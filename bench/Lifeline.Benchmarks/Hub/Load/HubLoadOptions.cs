@@ -5,7 +5,7 @@ namespace Lifeline.Benchmarks.Hub.Load;
 /// <summary>What the load runner measures.</summary>
 public enum HubLoadScenario
 {
-    /// <summary>Entries delivered per second to <see cref="HubLoadOptions.Subscribers"/> lean subscribers, publishing as fast as the hub takes it.</summary>
+    /// <summary>Entries delivered per second to <see cref="HubLoadOptions.Subscribers"/> lean subscribers at the highest publish rate they all keep up with.</summary>
     Throughput,
 
     /// <summary>End-to-end latency (publish to receipt) p50/p99 at <see cref="HubLoadOptions.Rate"/> entries per second.</summary>
@@ -60,10 +60,25 @@ public sealed class HubLoadOptions
     /// <summary>Entries per second published in the latency scenario.</summary>
     public int Rate { get; set; } = 2_000;
 
-    /// <summary>Entries per publish (WebSocket) or per POST (HTTP NDJSON).</summary>
+    /// <summary>Throughput: a fixed publish rate (entries per second), or 0 to step the rate up from <see cref="RampStart"/>.</summary>
+    public int ThroughputRate { get; set; }
+
+    /// <summary>Throughput: the first publish rate of the ramp.</summary>
+    public int RampStart { get; set; } = 10_000;
+
+    /// <summary>Throughput: how much each ramp step adds to the publish rate.</summary>
+    public int RampStep { get; set; } = 5_000;
+
+    /// <summary>Throughput: the highest publish rate tried.</summary>
+    public int RampMax { get; set; } = 200_000;
+
+    /// <summary>Throughput: how long each ramp step is measured.</summary>
+    public TimeSpan RampStepDuration { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Entries per POST (HTTP NDJSON).</summary>
     public int BatchSize { get; set; } = 1_000;
 
-    /// <summary>Concurrent publishers (throughput: WebSocket ingest sockets; ingest: HTTP clients).</summary>
+    /// <summary>Concurrent HTTP publishers (ingest, catch-up fill).</summary>
     public int Publishers { get; set; } = 4;
 
     /// <summary>Open streams in the idle-memory scenario.</summary>

@@ -13,6 +13,9 @@ namespace Lifeline.Benchmarks.Hub.Load;
 public static class HubLoadRunner
 {
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
+
+    // Long enough for the hub's per-entry path to reach its optimized (tier-1) code at 100 publishes per second.
+    private static readonly TimeSpan LatencyWarmUp = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan PhaseDeadline = TimeSpan.FromMinutes(3);
 
     /// <summary>Runs <see cref="HubLoadOptions.Scenario"/>.</summary>
@@ -36,8 +39,8 @@ public static class HubLoadRunner
             var hub = options.Target ?? local!.BaseUri;
             return options.Scenario switch
             {
-                HubLoadScenario.Throughput => await ThroughputAsync(hub, options, 0, progress, cancellationToken).ConfigureAwait(false),
-                HubLoadScenario.Latency => await ThroughputAsync(hub, options, options.Rate, progress, cancellationToken).ConfigureAwait(false),
+                HubLoadScenario.Throughput => await ThroughputAsync(hub, options, progress, cancellationToken).ConfigureAwait(false),
+                HubLoadScenario.Latency => await LatencyAsync(hub, options, progress, cancellationToken).ConfigureAwait(false),
                 HubLoadScenario.Ingest => await IngestAsync(hub, options, progress, cancellationToken).ConfigureAwait(false),
                 HubLoadScenario.IdleMemory => await IdleMemoryAsync(hub, options, progress, cancellationToken).ConfigureAwait(false),
                 HubLoadScenario.CatchUp => await CatchUpAsync(hub, options, progress, cancellationToken).ConfigureAwait(false),
@@ -57,66 +60,76 @@ public static class HubLoadRunner
         }
     }
 
-    private static async Task<HubLoadResult> ThroughputAsync(Uri hub, HubLoadOptions options, int rate, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
+    private static async Task<HubLoadResult> LatencyAsync(Uri hub, HubLoadOptions options, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
     {
-        var latency = rate > 0 ? new LatencyRecorder() : null;
+        var latency = new LatencyRecorder();
         var subscribers = await ConnectAsync(hub, options.Subscribers, "/v1/stream", options.Key, 256 * 1024, latency, progress, cancellationToken).ConfigureAwait(false);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var receiving = subscribers.Select(s => s.RunAsync(stop.Token)).ToArray();
-        var acked = new StrongBox<long>();
-        var ws = new Uri(hub.ToString().Replace("http://", "ws://", StringComparison.Ordinal));
-        var publishers = rate > 0
-            ? [LoadTraffic.WebSocketPublishLoopAsync(ws, options.Key, 0, options.EntryBytes, 1, rate, acked, stop.Token)]
-            : Enumerable.Range(0, options.Publishers).Select(_ => LoadTraffic.WebSocketPublishLoopAsync(ws, options.Key, options.BatchSize, options.EntryBytes, 2, 0, acked, stop.Token)).ToArray();
-        try
+        await using var run = StreamRun.Start(hub, options, subscribers, options.Rate, cancellationToken);
+        await Task.Delay(LatencyWarmUp, cancellationToken).ConfigureAwait(false);
+        latency.Recording = true;
+        var (delivered, ingested, elapsed) = await run.MeasureAsync(options.Duration, Report(progress, "delivering"), cancellationToken).ConfigureAwait(false);
+        latency.Recording = false;
+        return new HubLoadResult
         {
-            await Task.Delay(WarmUp, cancellationToken).ConfigureAwait(false);
-            if (latency is not null)
-            {
-                latency.Recording = true;
-            }
+            Scenario = HubLoadScenario.Latency,
+            Elapsed = elapsed,
+            Entries = delivered,
+            EntriesPerSecond = delivered / elapsed.TotalSeconds,
+            IngestedPerSecond = ingested / elapsed.TotalSeconds,
+            P50Ms = latency.PercentileMs(0.50),
+            P99Ms = latency.PercentileMs(0.99),
+            MaxMs = latency.MaxMs,
+            Failures = run.Disordered,
+        };
+    }
 
-            var delivered0 = subscribers.Sum(s => s.Entries);
-            var acked0 = Interlocked.Read(ref acked.Value);
-            var watch = Stopwatch.StartNew();
-            while (watch.Elapsed < options.Duration)
+    /// <summary>
+    /// Paced publishing, the rate stepped up (or fixed by <see cref="HubLoadOptions.ThroughputRate"/>) until the
+    /// subscribers stop keeping up. A step is kept up with when every subscriber received what was acknowledged (within
+    /// 3%, for what is in flight at the window's edges) and no subscriber queue overflowed. The figure is the best such step.
+    /// </summary>
+    private static async Task<HubLoadResult> ThroughputAsync(Uri hub, HubLoadOptions options, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
+    {
+        var subscribers = await ConnectAsync(hub, options.Subscribers, "/v1/stream", options.Key, 256 * 1024, null, progress, cancellationToken).ConfigureAwait(false);
+        var fixedRate = options.ThroughputRate > 0;
+        var rate = fixedRate ? options.ThroughputRate : options.RampStart;
+        await using var run = StreamRun.Start(hub, options, subscribers, rate, cancellationToken);
+        await Task.Delay(WarmUp, cancellationToken).ConfigureAwait(false);
+        HubLoadResult? best = null;
+        var overflows = await run.OverflowsAsync(cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            run.Rate = rate;
+            var (delivered, ingested, elapsed) = await run.MeasureAsync(fixedRate ? options.Duration : options.RampStepDuration, Report(progress, $"delivering at {rate:N0}/s"), cancellationToken).ConfigureAwait(false);
+            var nowOverflows = await run.OverflowsAsync(cancellationToken).ConfigureAwait(false);
+            var keptUp = nowOverflows == overflows && delivered >= 0.97 * ingested * options.Subscribers && run.Disordered == 0;
+            overflows = nowOverflows;
+            var step = new HubLoadResult
             {
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
-                progress?.Report(new HubLoadProgress("delivering", subscribers.Sum(s => s.Entries) - delivered0, (subscribers.Sum(s => s.Entries) - delivered0) / watch.Elapsed.TotalSeconds));
-            }
-
-            var elapsed = watch.Elapsed;
-            var delivered = subscribers.Sum(s => s.Entries) - delivered0;
-            var ingested = Interlocked.Read(ref acked.Value) - acked0;
-            if (latency is not null)
-            {
-                latency.Recording = false;
-            }
-
-            return new HubLoadResult
-            {
-                Scenario = rate > 0 ? HubLoadScenario.Latency : HubLoadScenario.Throughput,
+                Scenario = HubLoadScenario.Throughput,
                 Elapsed = elapsed,
                 Entries = delivered,
                 EntriesPerSecond = delivered / elapsed.TotalSeconds,
                 IngestedPerSecond = ingested / elapsed.TotalSeconds,
-                P50Ms = latency?.PercentileMs(0.50) ?? 0,
-                P99Ms = latency?.PercentileMs(0.99) ?? 0,
-                MaxMs = latency?.MaxMs ?? 0,
-                Failures = subscribers.Count(s => s.SawDisorder),
+                Failures = keptUp ? 0 : 1,
             };
-        }
-        finally
-        {
-            await stop.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(publishers).ConfigureAwait(false);
-            await Task.WhenAll(receiving).ConfigureAwait(false);
-            foreach (var s in subscribers)
+            progress?.Report(new HubLoadProgress($"{rate:N0}/s published: {(keptUp ? "kept up" : "fell behind")}", delivered, step.EntriesPerSecond));
+            if (keptUp && (best is null || step.EntriesPerSecond > best.EntriesPerSecond))
             {
-                await s.DisposeAsync().ConfigureAwait(false);
+                best = step;
             }
+
+            if (fixedRate || !keptUp || rate + options.RampStep > options.RampMax)
+            {
+                return best ?? step;
+            }
+
+            rate += options.RampStep;
         }
     }
+
+    private static Action<long, double>? Report(IProgress<HubLoadProgress>? progress, string phase) =>
+        progress is null ? null : (count, perSecond) => progress.Report(new HubLoadProgress(phase, count, perSecond));
 
     private static async Task<HubLoadResult> IngestAsync(Uri hub, HubLoadOptions options, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
     {

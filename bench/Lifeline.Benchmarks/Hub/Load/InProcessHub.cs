@@ -33,6 +33,11 @@ public sealed class InProcessHub : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, port, l => listen?.Invoke(l)));
+        if (Environment.GetEnvironmentVariable("KESTREL_INLINE") == "1")
+        {
+            builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+        }
+
         builder.Services.AddLifelineHub(o =>
         {
             o.RequireAuthentication = false;

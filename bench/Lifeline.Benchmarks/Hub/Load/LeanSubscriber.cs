@@ -44,18 +44,25 @@ internal sealed class LeanSubscriber : IAsyncDisposable
     /// <summary>Completes when the first message (hello) arrived.</summary>
     public TaskCompletionSource Hello { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public static async Task<LeanSubscriber> ConnectAsync(Uri hub, string pathAndQuery, string? key, int bufferBytes, LatencyRecorder? latency, CancellationToken cancellationToken)
+    public static Task<LeanSubscriber> ConnectAsync(Uri hub, string pathAndQuery, string? key, int bufferBytes, LatencyRecorder? latency, CancellationToken cancellationToken)
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // Blocking calls on a pool thread: a socket that never ran an async operation is not registered with the
+        // runtime's epoll engine, so an EpollLoop can own it without the runtime also waking on its readiness.
+        return Task.Run(() => Connect(hub, pathAndQuery, key, bufferBytes, latency), cancellationToken);
+    }
+
+    private static LeanSubscriber Connect(Uri hub, string pathAndQuery, string? key, int bufferBytes, LatencyRecorder? latency)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 30_000 };
         try
         {
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(hub.Host), hub.Port), cancellationToken).ConfigureAwait(false);
+            socket.Connect(new IPEndPoint(IPAddress.Parse(hub.Host), hub.Port));
             var request = $"GET {pathAndQuery} HTTP/1.1\r\nHost: {hub.Host}:{hub.Port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
                 + (key is null ? "" : $"Authorization: Bearer {key}\r\n") + "\r\n";
-            await socket.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            socket.Send(Encoding.ASCII.GetBytes(request));
             var sub = new LeanSubscriber(socket, Math.Max(bufferBytes, 4096), latency);
-            await sub.ReadUpgradeAsync(cancellationToken).ConfigureAwait(false);
+            sub.ReadUpgrade();
             return sub;
         }
         catch
@@ -64,6 +71,48 @@ internal sealed class LeanSubscriber : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>A subscriber on an already connected socket that carries server frames from the start (no upgrade).</summary>
+    public static LeanSubscriber OnConnectedSocket(Socket socket, int bufferBytes, LatencyRecorder? latency) => new(socket, bufferBytes, latency);
+
+    /// <summary>The socket's file descriptor (for <see cref="EpollLoop"/>).</summary>
+    public int Descriptor => (int)_socket.Handle;
+
+    /// <summary>
+    /// Reads what the socket has without blocking and parses it (the socket must be non-blocking: <see cref="EpollLoop"/>
+    /// sets that). Returns <see langword="false"/> when the peer closed or the socket failed.
+    /// </summary>
+    public bool ReceiveAvailable()
+    {
+        while (true)
+        {
+            ParseFrames();
+            if (_start > 0 && _start == _end)
+            {
+                _start = _end = 0;
+            }
+            else if (_end == _buffer.Length)
+            {
+                Compact();
+            }
+
+            var read = _socket.Receive(_buffer.AsSpan(_end), SocketFlags.None, out var error);
+            if (error == SocketError.WouldBlock)
+            {
+                return true;
+            }
+
+            if (error != SocketError.Success || read == 0)
+            {
+                return false;
+            }
+
+            _end += read;
+        }
+    }
+
+    /// <summary>Makes the socket non-blocking (for <see cref="EpollLoop"/>).</summary>
+    public void MakeNonBlocking() => _socket.Blocking = false;
 
     /// <summary>Receives and counts until the socket closes or <paramref name="cancellationToken"/> fires.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -102,11 +151,11 @@ internal sealed class LeanSubscriber : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private async Task ReadUpgradeAsync(CancellationToken cancellationToken)
+    private void ReadUpgrade()
     {
         while (true)
         {
-            var read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            var read = _socket.Receive(_buffer.AsSpan(_end));
             if (read == 0)
             {
                 throw new IOException("closed during the upgrade");

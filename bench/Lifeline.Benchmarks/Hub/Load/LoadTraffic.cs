@@ -56,10 +56,11 @@ internal static class LoadTraffic
     }
 
     /// <summary>
-    /// Publishes over <c>/v1/ingest</c> with up to <paramref name="window"/> publishes unacknowledged, until cancelled.
-    /// <paramref name="ratePerSecond"/> 0 means as fast as acks come; otherwise batches go out on a 10 ms tick.
+    /// Publishes over <c>/v1/ingest</c> on a 10 ms tick, <paramref name="rate"/>/100 entries per tick (the rate may change
+    /// while it runs), without waiting for acks, until cancelled. Each entry's message starts with its send timestamp (for
+    /// latency); acknowledged entries are added to <paramref name="acked"/>.
     /// </summary>
-    public static async Task WebSocketPublishLoopAsync(Uri ws, string? key, int batch, int entryBytes, int window, int ratePerSecond, StrongBox<long> acked, CancellationToken cancellationToken)
+    public static async Task PacedPublishLoopAsync(Uri ws, string? key, int entryBytes, StrongBox<int> rate, StrongBox<long> acked, CancellationToken cancellationToken)
     {
         using var socket = new ClientWebSocket();
         if (key is not null)
@@ -68,30 +69,24 @@ internal static class LoadTraffic
         }
 
         await socket.ConnectAsync(new Uri(ws, "v1/ingest"), cancellationToken).ConfigureAwait(false);
-        using var slots = new SemaphoreSlim(window);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var receiving = ReceiveAcksAsync(socket, batch, slots, acked, stop.Token);
+        var receiving = ReceiveAcksAsync(socket, acked, stop.Token);
         try
         {
-            if (ratePerSecond == 0)
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+            var carry = 0.0;
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                var message = PublishMessage(batch, entryBytes, 0);
-                while (!cancellationToken.IsCancellationRequested)
+                carry += Volatile.Read(ref rate.Value) / 100.0;
+                var count = (int)carry;
+                if (count == 0)
                 {
-                    await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    await socket.SendAsync(message, WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
+                    continue;
                 }
-            }
-            else
-            {
-                // Paced: the entries of each 10 ms tick carry their send timestamp (for latency).
-                var perTick = Math.Max(1, ratePerSecond / 100);
-                using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
-                while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    var message = PublishMessage(perTick, entryBytes, Stopwatch.GetTimestamp());
-                    await socket.SendAsync(message, WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
-                }
+
+                carry -= count;
+                var message = PublishMessage(count, entryBytes, Stopwatch.GetTimestamp());
+                await socket.SendAsync(message, WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -105,7 +100,7 @@ internal static class LoadTraffic
         }
     }
 
-    private static async Task ReceiveAcksAsync(ClientWebSocket socket, int batch, SemaphoreSlim slots, StrongBox<long> acked, CancellationToken cancellationToken)
+    private static async Task ReceiveAcksAsync(ClientWebSocket socket, StrongBox<long> acked, CancellationToken cancellationToken)
     {
         var buffer = new byte[64 * 1024];
         try
@@ -128,8 +123,6 @@ internal static class LoadTraffic
                     {
                         Interlocked.Add(ref acked.Value, n);
                     }
-
-                    slots.Release();
                 }
             }
         }
