@@ -101,7 +101,7 @@ public sealed class HubLoadCommand : IBenchCommand
             HubLoadScenario.Throughput => $"{run}: {r.EntriesPerSecond:N0} entries/s delivered ({r.IngestedPerSecond:N0}/s ingested; {(r.Failures == 0 ? "every subscriber kept up" : "subscribers fell behind")}) over {r.Elapsed.TotalSeconds:N1} s [{where}]",
             HubLoadScenario.Latency => $"{run}: p50 {r.P50Ms:N2} ms, p99 {r.P99Ms:N2} ms, max {r.MaxMs:N1} ms at {r.IngestedPerSecond:N0} entries/s ingested, {r.EntriesPerSecond:N0}/s delivered [{where}]",
             HubLoadScenario.Ingest => $"{run}: {r.EntriesPerSecond:N0} entries/s acknowledged over {r.Elapsed.TotalSeconds:N1} s [{where}]",
-            HubLoadScenario.IdleMemory => $"{run}: {r.ManagedBytesPerSubscriber:N0} bytes managed heap (of which {r.PooledBytesPerSubscriber:N0} free Kestrel pool blocks), {r.ResidentBytesPerSubscriber:N0} bytes resident per idle subscriber at {r.Entries:N0} connections, {r.Failures} closed early [{where}]",
+            HubLoadScenario.IdleMemory => $"{run}: {r.ManagedBytesPerSubscriber:N0} bytes managed heap (of which {r.PooledBytesPerSubscriber:N0} free Kestrel pool blocks), {r.ResidentBytesPerSubscriber:N0} bytes resident (GC committed {r.CommittedBytesPerSubscriber:N0}) per idle subscriber at {r.Entries:N0} connections, {r.Failures} closed early [{where}]",
             HubLoadScenario.CatchUp => $"{run}: {r.EntriesPerSecond:N0} entries/s caught up ({r.Entries:N0} in {r.Elapsed.TotalSeconds:N2} s), failures {r.Failures} [{where}]",
             _ => run,
         };

@@ -42,6 +42,9 @@ public sealed record HubLoadResult
     /// <summary>Growth of Kestrel's free block pool per idle subscriber, bytes (part of <see cref="ManagedBytesPerSubscriber"/>: blocks a send burst left behind, not held by any connection).</summary>
     public double PooledBytesPerSubscriber { get; init; }
 
+    /// <summary>Growth of the GC's committed memory per idle subscriber, bytes (of <see cref="ResidentBytesPerSubscriber"/>; the rest is native).</summary>
+    public double CommittedBytesPerSubscriber { get; init; }
+
     /// <summary>Subscribers that ended early or saw a gap (should be 0).</summary>
     public int Failures { get; init; }
 }

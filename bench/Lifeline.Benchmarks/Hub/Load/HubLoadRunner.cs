@@ -166,17 +166,24 @@ public static class HubLoadRunner
 
     private static async Task<HubLoadResult> IdleMemoryAsync(Uri hub, HubLoadOptions options, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
     {
-        // Warm up first (JIT, thread pool, first-use caches belong to the process, not to each subscriber), then measure
-        // the server before and after the idle streams open. "After" waits out IdleSettle (a keep-alive ping and a
-        // heartbeat round by default): each round's sends leave Kestrel's block pool larger, and that stays.
+        // The marginal cost of IdleConnections more streams: a baseline of 200 idle streams settles first (accept,
+        // keep-alive pings and heartbeats get compiled and tiered, the thread pool sizes itself: the process's costs,
+        // which would otherwise land on the measured subscribers), the server is measured, the measured streams open
+        // and settle as long (IdleSettle covers a ping and a heartbeat round by default: each round's sends leave
+        // Kestrel's block pool larger, and that stays), and the server is measured again.
         var measure = options.MeasureTargetMemory ?? MeasureThisProcessAsync;
-        await WarmUpAsync(hub, options, cancellationToken).ConfigureAwait(false);
-        var before = await measure(cancellationToken).ConfigureAwait(false);
-        var subscribers = await ConnectAsync(hub, options.IdleConnections, "/v1/stream", options.Key, 4096, null, progress, cancellationToken).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var receiving = subscribers.Select(s => s.RunAsync(stop.Token)).ToArray();
+        var baseline = await ConnectAsync(hub, Math.Min(200, options.IdleConnections), "/v1/stream", options.Key, 4096, null, null, cancellationToken).ConfigureAwait(false);
+        var subscribers = new List<LeanSubscriber>();
+        var receiving = baseline.Select(s => s.RunAsync(stop.Token)).ToList();
         try
         {
+            progress?.Report(new HubLoadProgress("baseline", baseline.Count, 0));
+            await Task.Delay(options.IdleSettle, cancellationToken).ConfigureAwait(false);
+            var before = await measure(cancellationToken).ConfigureAwait(false);
+            subscribers = await ConnectAsync(hub, options.IdleConnections, "/v1/stream", options.Key, 4096, null, progress, cancellationToken).ConfigureAwait(false);
+            var measured = subscribers.Select(s => s.RunAsync(stop.Token)).ToArray();
+            receiving.AddRange(measured);
             progress?.Report(new HubLoadProgress("settling", subscribers.Count, 0));
             await Task.Delay(options.IdleSettle, cancellationToken).ConfigureAwait(false);
             var after = await measure(cancellationToken).ConfigureAwait(false);
@@ -194,30 +201,19 @@ public static class HubLoadRunner
                 ManagedBytesPerSubscriber = (after.ManagedBytes - before.ManagedBytes) / (double)subscribers.Count,
                 ResidentBytesPerSubscriber = (after.ResidentBytes - before.ResidentBytes) / (double)subscribers.Count,
                 PooledBytesPerSubscriber = (after.PooledBytes - before.PooledBytes) / (double)subscribers.Count,
+                CommittedBytesPerSubscriber = (after.CommittedBytes - before.CommittedBytes) / (double)subscribers.Count,
             };
         }
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
-            foreach (var s in subscribers)
+            foreach (var s in baseline.Concat(subscribers))
             {
                 await s.DisposeAsync().ConfigureAwait(false);
             }
 
             await Task.WhenAll(receiving).ConfigureAwait(false);
         }
-    }
-
-    private static async Task WarmUpAsync(Uri hub, HubLoadOptions options, CancellationToken cancellationToken)
-    {
-        var warm = await ConnectAsync(hub, Math.Min(200, options.IdleConnections), "/v1/stream", options.Key, 4096, null, null, cancellationToken).ConfigureAwait(false);
-        foreach (var s in warm)
-        {
-            await s.DisposeAsync().ConfigureAwait(false);
-        }
-
-        // Let the server see the closes and end those connections.
-        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<HubLoadResult> CatchUpAsync(Uri hub, HubLoadOptions options, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
@@ -303,7 +299,7 @@ public static class HubLoadRunner
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         var managed = GC.GetTotalMemory(forceFullCollection: false);
         using var self = Process.GetCurrentProcess();
-        return Task.FromResult(new ProcessMemory(managed, self.WorkingSet64, KestrelPoolGauge.PooledBytes));
+        return Task.FromResult(new ProcessMemory(managed, self.WorkingSet64, KestrelPoolGauge.PooledBytes, GC.GetGCMemoryInfo().TotalCommittedBytes));
     }
 
     private static void DeleteDatabase(string path)
