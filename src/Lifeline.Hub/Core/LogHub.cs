@@ -425,6 +425,7 @@ internal sealed partial class LogHub : IAsyncDisposable
     }
 
     private const int HeartbeatSlice = 16;
+    private static readonly TimeSpan HeartbeatSlicePause = TimeSpan.FromMilliseconds(1);
 
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
     {
@@ -443,9 +444,10 @@ internal sealed partial class LogHub : IAsyncDisposable
                         if (++woken % HeartbeatSlice == 0)
                         {
                             // Each woken send loop's write holds a 4 KiB Kestrel block until the socket write runs, and
-                            // those writes queue behind the woken loops: yield so they run before the next slice wakes
-                            // (else Kestrel's pool grows by a block per idle subscriber at every heartbeat round).
-                            await Task.Yield();
+                            // those writes run on Kestrel's I/O queue behind the woken loops: pause so they run before
+                            // the next slice wakes (else Kestrel's pool grows by a block per idle subscriber at every
+                            // heartbeat round, and keeps them). A yield was not enough in 2 runs of 3.
+                            await Task.Delay(HeartbeatSlicePause, Time, cancellationToken).ConfigureAwait(false);
                         }
                     }
                 }

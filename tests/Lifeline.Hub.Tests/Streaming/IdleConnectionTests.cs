@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using Lifeline.Hub.Tests.Infrastructure;
 using Lifeline.Protocol;
 using Lifeline.Testing.Tasks;
+using Lifeline.Testing.Time;
 
 namespace Lifeline.Hub.Tests.Streaming;
 
@@ -22,6 +23,42 @@ public class IdleConnectionTests
         // A data frame still gets the stream's close code once it has been read (a buffer is rented for it).
         await sub.Socket.SendAsync(new byte[300], WebSocketMessageType.Binary, true, CancellationToken.None).OrTimeout();
         Assert.Equal(CloseCodes.InvalidMessage, (int)(await sub.ReceiveCloseAsync()).Status!);
+    }
+
+    [Fact]
+    public async Task HeartbeatRound_WakesSubscribersInSlices_AndReachesEveryOne()
+    {
+        // The heartbeat loop wakes 16 subscribers, pauses 1 ms (so their sends run before more are woken: send bursts
+        // would leave Kestrel's block pool a block per subscriber larger), then the next 16. All must get one.
+        var time = new ManualTimeProvider();
+        await using var hub = await HubHost.StartAsync(o => o.TimeProvider = time);
+        var subs = new List<TestSubscriber>();
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                var sub = await hub.SubscribeAsync();
+                subs.Add(sub);
+                await sub.ReceiveUntilAsync<LiveMessage>();
+            }
+
+            await time.WaitForTimersAsync(1).OrTimeout();
+            var armed = time.ActiveTimerCount;   // the heartbeat timer (periodic: it stays armed) and any others
+            time.Advance(TimeSpan.FromSeconds(30));
+            await time.WaitForTimersAsync(armed + 1).OrTimeout();   // the pause after the first slice
+            time.Advance(TimeSpan.FromMilliseconds(1));
+            foreach (var sub in subs)
+            {
+                Assert.Equal(0, (await sub.ReceiveUntilAsync<HeartbeatMessage>()).LastId);
+            }
+        }
+        finally
+        {
+            foreach (var sub in subs)
+            {
+                await sub.DisposeAsync();
+            }
+        }
     }
 
     [Theory]
