@@ -95,6 +95,13 @@ public sealed class HubOptions
     /// <value>Default: 4 MiB.</value>
     public long SubscriberQueueBytes { get; set; } = 4L << 20;
 
+    /// <summary>
+    /// How many bytes of the most recent unfiltered live frames the hub keeps, so that subscribers catching up over
+    /// recent ids are sent those shared frames instead of frames rebuilt from the store for each (0 turns this off).
+    /// </summary>
+    /// <value>Default: 32 MiB.</value>
+    public long RecentFramesBytes { get; set; } = 32L << 20;
+
     /// <summary>What happens to a slow subscriber that falls behind what the store retains.</summary>
     /// <value>Default: <see cref="SlowConsumerPolicy.Gap"/>.</value>
     public SlowConsumerPolicy SlowConsumerPolicy { get; set; } = SlowConsumerPolicy.Gap;
@@ -150,6 +157,7 @@ public sealed class HubOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, 64);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxFrameBytes, 256);
         ArgumentOutOfRangeException.ThrowIfLessThan(SubscriberQueueBytes, MaxFrameBytes);
+        ArgumentOutOfRangeException.ThrowIfNegative(RecentFramesBytes);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessagesPerSecond, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(IdempotencyCapacity, 0);
         Positive(HeartbeatInterval, nameof(HeartbeatInterval));

@@ -1,7 +1,8 @@
+using Lifeline.Testing.Leaks;
 using Lifeline.Testing.Xunit;
 
 // Every test in this assembly runs under Lifeline's leak verifier (docs/leaks.md).
 // Microsoft.Data.Sqlite starts one process-wide prune timer with its connection factory the first time any
 // connection opens, even with Pooling=False (the hub's setting): a lazily started singleton, not a leak of the
 // test that happens to open the first SQLite store.
-[assembly: VerifyNoLeaks(IgnoreTopFunctions = ["SqliteConnectionFactory.PruneCallback"])]
+[assembly: VerifyNoLeaks(IgnoreTopFunctions = [KnownSingletons.SqlitePoolPruneTimer])]

@@ -6,7 +6,7 @@ using Lifeline.Hub;
 namespace Lifeline.Benchmarks.Hub;
 
 /// <summary>
-/// <c>hub-load [scenario|all] [--subscribers N] [--seconds S] [--rate R] [--in-process]</c>: the hub load tool. By default the hub
+/// <c>hub-load [scenario|all] [--subscribers N] [--seconds S] [--rate R] [--connections N] [--settle S] [--hold S] [--in-process]</c>: the hub load tool. By default the hub
 /// runs in a separate process pinned with <c>taskset -c 0</c> and this process (the load generator) is pinned to
 /// core 1, so they do not share a core. Prints one line of figures per scenario.
 /// </summary>
@@ -39,7 +39,7 @@ public sealed class HubLoadCommand : IBenchCommand
                 case "latency": options.Scenario = HubLoadScenario.Latency; options.Rate = Arg(args, "--rate", 2_000); break;
                 case "ingest-memory": options.Scenario = HubLoadScenario.Ingest; options.Publishers = 4; break;
                 case "ingest-sqlite": options.Scenario = HubLoadScenario.Ingest; options.Publishers = 4; store = HubStoreKind.Sqlite; break;
-                case "idle": options.Scenario = HubLoadScenario.IdleMemory; options.IdleConnections = Arg(args, "--connections", 5_000); break;
+                case "idle": options.Scenario = HubLoadScenario.IdleMemory; options.IdleConnections = Arg(args, "--connections", 5_000); options.IdleSettle = TimeSpan.FromSeconds(Arg(args, "--settle", 35)); options.IdleHold = TimeSpan.FromSeconds(Arg(args, "--hold", 0)); break;
                 case "catchup": options.Scenario = HubLoadScenario.CatchUp; options.CatchUpEntries = Arg(args, "--entries", 1_000_000); options.Publishers = 2; break;
                 default: Console.Error.WriteLine($"unknown scenario {run}"); return 2;
             }
@@ -51,13 +51,23 @@ public sealed class HubLoadCommand : IBenchCommand
                 if (!inProcess)
                 {
                     (server, options.Target) = await StartServerAsync(store);
+                    if (options.IdleHold > TimeSpan.Zero)
+                    {
+                        Console.Error.WriteLine($"hub-server pid {server.Id}");
+                    }
                     var s = server;
                     options.MeasureTargetMemory = async ct =>
                     {
                         await s.StandardInput.WriteLineAsync("mem".AsMemory(), ct);
                         await s.StandardInput.FlushAsync(ct);
-                        var parts = (await s.StandardOutput.ReadLineAsync(ct))!.Split(' ');
-                        return (long.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture));
+                        while (true)
+                        {
+                            var line = await s.StandardOutput.ReadLineAsync(ct) ?? throw new InvalidOperationException("hub-server ended");
+                            if (ProcessMemory.TryParse(line, out var memory))
+                            {
+                                return memory;
+                            }
+                        }
                     };
                     if (OperatingSystem.IsLinux())
                     {
@@ -88,10 +98,10 @@ public sealed class HubLoadCommand : IBenchCommand
         var where = inProcess ? "in-process" : "server on core 0, load on core 1";
         return r.Scenario switch
         {
-            HubLoadScenario.Throughput => $"{run}: {r.EntriesPerSecond:N0} entries/s delivered ({r.IngestedPerSecond:N0}/s ingested, the highest rate every subscriber kept up with) over {r.Elapsed.TotalSeconds:N1} s, failures {r.Failures} [{where}]",
+            HubLoadScenario.Throughput => $"{run}: {r.EntriesPerSecond:N0} entries/s delivered ({r.IngestedPerSecond:N0}/s ingested; {(r.Failures == 0 ? "every subscriber kept up" : "subscribers fell behind")}) over {r.Elapsed.TotalSeconds:N1} s [{where}]",
             HubLoadScenario.Latency => $"{run}: p50 {r.P50Ms:N2} ms, p99 {r.P99Ms:N2} ms, max {r.MaxMs:N1} ms at {r.IngestedPerSecond:N0} entries/s ingested, {r.EntriesPerSecond:N0}/s delivered [{where}]",
             HubLoadScenario.Ingest => $"{run}: {r.EntriesPerSecond:N0} entries/s acknowledged over {r.Elapsed.TotalSeconds:N1} s [{where}]",
-            HubLoadScenario.IdleMemory => $"{run}: {r.ManagedBytesPerSubscriber:N0} bytes managed heap, {r.ResidentBytesPerSubscriber:N0} bytes resident per idle subscriber at {r.Entries:N0} connections [{where}]",
+            HubLoadScenario.IdleMemory => $"{run}: {r.ManagedBytesPerSubscriber:N0} bytes managed heap (of which {r.PooledBytesPerSubscriber:N0} free Kestrel pool blocks), {r.ResidentBytesPerSubscriber:N0} bytes resident per idle subscriber at {r.Entries:N0} connections, {r.Failures} closed early [{where}]",
             HubLoadScenario.CatchUp => $"{run}: {r.EntriesPerSecond:N0} entries/s caught up ({r.Entries:N0} in {r.Elapsed.TotalSeconds:N2} s), failures {r.Failures} [{where}]",
             _ => run,
         };

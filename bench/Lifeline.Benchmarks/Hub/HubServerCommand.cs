@@ -20,16 +20,17 @@ public sealed class HubServerCommand : IBenchCommand
     {
         var store = args.Length > 0 && args[0] == "sqlite" ? HubStoreKind.Sqlite : HubStoreKind.Memory;
         var path = args.Length > 1 ? args[1] : Path.Combine(Path.GetTempPath(), "lifeline-load-server.db");
+        KestrelPoolGauge.Start();
         await using var hub = await InProcessHub.StartAsync(store, path);
         Console.WriteLine("LISTENING " + hub.BaseUri);
         Console.Out.Flush();
-        // "mem" on stdin answers "MEM <managed heap after full GC> <resident set>"; end of input stops the hub.
+        // "mem" on stdin answers "MEM <managed heap after full GC> <resident set> <free Kestrel pool bytes>"; end of input stops the hub.
         while (await Console.In.ReadLineAsync() is { } line)
         {
             if (line == "mem")
             {
-                var (managed, resident) = await HubLoadRunner.MeasureThisProcessAsync(CancellationToken.None);
-                Console.WriteLine($"MEM {managed} {resident}");
+                var memory = await HubLoadRunner.MeasureThisProcessAsync(CancellationToken.None);
+                Console.WriteLine(memory.ToLine());
                 Console.Out.Flush();
             }
         }

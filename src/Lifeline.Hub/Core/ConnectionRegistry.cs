@@ -18,35 +18,30 @@ internal sealed class ConnectionRegistry
     /// <summary>Runs <paramref name="connection"/> to its end, registered meanwhile.</summary>
     public async Task RunAsync(HubConnection connection)
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var run = RunAfterAsync(started.Task, connection);
-        _connections[connection] = run;
-        started.SetResult();
+        // Registered before it runs, so a drain that starts meanwhile sees it; `done` completes once it is removed (a
+        // completion source rather than a wrapper task that awaits a start signal: one object less per open connection).
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _connections[connection] = done.Task;
         Changed?.Invoke();
         try
         {
-            await run.ConfigureAwait(false);
+            await connection.RunAsync().ConfigureAwait(false);
         }
         finally
         {
+            // A failure reaches the caller (the request); the drain only needs to know the connection ended.
             _connections.TryRemove(connection, out _);
             Changed?.Invoke();
+            done.SetResult();
         }
     }
 
-    // Registered before it runs, so a drain that starts meanwhile sees it.
-    private static async Task RunAfterAsync(Task registered, HubConnection connection)
-    {
-        await registered.ConfigureAwait(false);
-        await connection.RunAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>Asks every connection to close with 1001 and the reason <paramref name="reasonFor"/> gives.</summary>
+    /// <summary>Asks every connection to close with 1001 and the reason <paramref name="reasonFor"/> gives (made when the close is sent).</summary>
     public void CloseAll(Func<long?, CloseReason> reasonFor)
     {
         foreach (var c in _connections.Keys)
         {
-            c.RequestClose(CloseCodes.GoingAway, reasonFor(c.ResumePosition).ToJson());
+            c.RequestGoingAway(reasonFor);
         }
     }
 

@@ -17,8 +17,9 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
-    private readonly TaskCompletionSource<(int Code, string Reason)> _close = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<(int Code, string Reason, Func<long?, CloseReason>? ReasonFor)> _close = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _closeFrameReceived;
+    private int _receiveBufferBytes;
 
     protected WebSocket Socket { get; } = socket;
 
@@ -32,15 +33,33 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
 
     public bool IsCloseRequested => _close.Task.IsCompleted;
 
+    /// <summary>Bytes of receive buffer held now: 0 while no message is arriving (tests check that idle connections hold none).</summary>
+    public int ReceiveBufferBytes => Volatile.Read(ref _receiveBufferBytes);
+
     /// <summary>For a 1001 close: the position to resume after, or <see langword="null"/> (ingest).</summary>
     public abstract long? ResumePosition { get; }
 
     /// <summary>Asks the connection to close with <paramref name="code"/>; the first request wins.</summary>
     public void RequestClose(int code, string reason)
     {
-        if (_close.TrySetResult((code, reason)))
+        if (_close.TrySetResult((code, reason, null)))
         {
             LogCloseRequested(Logger, GetType().Name, ClientId, code, reason);
+            OnCloseRequested();
+        }
+    }
+
+    /// <summary>
+    /// Asks the connection to close with 1001 (the first request wins). The reason is made by
+    /// <paramref name="reasonFor"/> from <see cref="ResumePosition"/> only when the close frame is sent, after the
+    /// last frame: a frame that was being sent when the close was asked for is counted, so <c>resumeAfter</c> is
+    /// exactly the largest id sent (docs/protocol.md).
+    /// </summary>
+    public void RequestGoingAway(Func<long?, CloseReason> reasonFor)
+    {
+        if (_close.TrySetResult((CloseCodes.GoingAway, "", reasonFor)))
+        {
+            LogCloseRequested(Logger, GetType().Name, ClientId, CloseCodes.GoingAway, "going away");
             OnCloseRequested();
         }
     }
@@ -86,7 +105,12 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
     /// <summary>Sends the requested close frame if the socket still allows it. Called by the send loop only.</summary>
     protected async Task SendCloseAsync()
     {
-        var (code, reason) = await _close.Task.ConfigureAwait(false);
+        var (code, reason, reasonFor) = await _close.Task.ConfigureAwait(false);
+        if (reasonFor is not null)
+        {
+            reason = reasonFor(ResumePosition).ToJson();
+        }
+
         if (Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
             try
@@ -157,22 +181,29 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
         return false;
     }
 
+    // An idle connection holds no receive buffer: it waits with a zero-byte receive (the WebSocket reads the next frame
+    // header into its own small buffer and answers pings meanwhile), rents a buffer when a data frame starts and
+    // returns it once the message is handled. Invariant: buffer is empty exactly when no message is in progress
+    // (or after a close request, while input is drained to the peer's close frame).
     private async Task ReceiveLoopAsync()
     {
         await Task.Yield();
         var max = Hub.Options.MaxMessageBytes;
-        var buffer = ArrayPool<byte>.Shared.Rent(InitialReceiveBufferBytes);
+        var buffer = Array.Empty<byte>();
+        var rentBytes = InitialReceiveBufferBytes;   // the size the last message needed: a busy publisher rents it at once
         try
         {
             var length = 0;
             while (true)
             {
-                if (length == buffer.Length)
+                if (length == buffer.Length && length > 0)
                 {
                     var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
                     buffer.AsSpan(0, length).CopyTo(bigger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = bigger;
+                    rentBytes = buffer.Length;
+                    Volatile.Write(ref _receiveBufferBytes, buffer.Length);
                 }
 
                 var result = await Socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None).ConfigureAwait(false);
@@ -181,6 +212,14 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
                     _closeFrameReceived = true;
                     RequestClose(CloseCodes.Normal, "");
                     return;
+                }
+
+                if (buffer.Length == 0 && !result.EndOfMessage)
+                {
+                    // A data frame with a payload started (the zero-byte receive consumed only its header).
+                    buffer = ArrayPool<byte>.Shared.Rent(rentBytes);
+                    Volatile.Write(ref _receiveBufferBytes, buffer.Length);
+                    continue;
                 }
 
                 length += result.Count;
@@ -220,6 +259,11 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
                 }
 
                 length = 0;
+                if (!IsCloseRequested)
+                {
+                    ReturnBuffer(ref buffer);
+                    Volatile.Write(ref _receiveBufferBytes, 0);
+                }
             }
         }
         catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
@@ -229,11 +273,21 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ReturnBuffer(ref buffer);
+            Volatile.Write(ref _receiveBufferBytes, 0);
         }
     }
 
-    /// <summary>The receive buffer a connection starts with (it grows to <see cref="HubOptions.MaxMessageBytes"/>); an idle stream holds it.</summary>
+    private static void ReturnBuffer(ref byte[] buffer)
+    {
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = [];
+        }
+    }
+
+    /// <summary>The receive buffer rented when the first message starts (it grows to <see cref="HubOptions.MaxMessageBytes"/>; later messages rent the size the last one needed). Idle connections hold none.</summary>
     protected virtual int InitialReceiveBufferBytes => 4096;
 
     /// <summary>The close code for a binary frame: 1003 on ingest; the stream accepts no data at all (4400).</summary>

@@ -52,6 +52,7 @@ internal sealed partial class LogHub : IAsyncDisposable
             ? new SqliteLogStore(_options.SqlitePath, _options.SqliteSynchronousFull, _options.RetentionMaxBytes)
             : new MemoryLogStore(_options.MemoryMaxEntries, _options.MemoryMaxBytes);
         StartedAt = Time.GetUtcNow();
+        RecentFrames = new RecentFrames(_options.RecentFramesBytes);
     }
 
     public HubOptions Options => _options;
@@ -63,6 +64,9 @@ internal sealed partial class LogHub : IAsyncDisposable
     public HubMetrics Metrics { get; }
 
     public ConnectionRegistry Connections { get; }
+
+    /// <summary>Recent unfiltered live frames, for catch-up over recent ids.</summary>
+    public RecentFrames RecentFrames { get; }
 
     public DateTimeOffset StartedAt { get; }
 
@@ -194,15 +198,16 @@ internal sealed partial class LogHub : IAsyncDisposable
     }
 
     /// <summary>Runs a WebSocket connection to its end; one that registers while draining is asked to close at once.</summary>
-    public async Task RunConnectionAsync(HubConnection connection)
+    public Task RunConnectionAsync(HubConnection connection)
     {
+        // Not async: the registry's frame is the one an open connection keeps.
         var run = Connections.RunAsync(connection);
         if (IsDraining)
         {
-            connection.RequestClose(CloseCodes.GoingAway, CloseReasonFor(connection.ResumePosition).ToJson());
+            connection.RequestGoingAway(CloseReasonFor);
         }
 
-        await run.ConfigureAwait(false);
+        return run;
     }
 
     /// <summary>Starts draining: refuse new work and ask every connection to close with 1001. Idempotent, non-blocking.</summary>
@@ -391,6 +396,14 @@ internal sealed partial class LogHub : IAsyncDisposable
                 frames.Clear();
                 var filter = group.Filter;
                 SharedFrame.Build(batch, filter.MatchesAll ? null : e => filter.Matches(e.Level, e.Source, e.Message), _options.MaxFrameBytes, frames);
+                if (filter.MatchesAll)
+                {
+                    foreach (var frame in frames)
+                    {
+                        RecentFrames.Add(frame);
+                    }
+                }
+
                 foreach (var member in group.Members)
                 {
                     foreach (var frame in frames)
@@ -411,6 +424,8 @@ internal sealed partial class LogHub : IAsyncDisposable
         }
     }
 
+    private const int HeartbeatSlice = 16;
+
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(_options.HeartbeatInterval, Time);
@@ -419,11 +434,19 @@ internal sealed partial class LogHub : IAsyncDisposable
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
                 var idleSince = Time.GetTimestamp() - (long)(_options.HeartbeatInterval.TotalSeconds / 2 * Time.TimestampFrequency);
+                var woken = 0;
                 foreach (var s in Subscribers)
                 {
                     if (s.LastSendTimestamp <= idleSince)
                     {
                         s.Queue.RequestHeartbeat();
+                        if (++woken % HeartbeatSlice == 0)
+                        {
+                            // Each woken send loop's write holds a 4 KiB Kestrel block until the socket write runs, and
+                            // those writes queue behind the woken loops: yield so they run before the next slice wakes
+                            // (else Kestrel's pool grows by a block per idle subscriber at every heartbeat round).
+                            await Task.Yield();
+                        }
                     }
                 }
             }

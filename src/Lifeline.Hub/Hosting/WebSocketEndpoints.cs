@@ -85,10 +85,18 @@ internal sealed class WebSocketEndpoints(LogHub hub, HubAuth auth, ILoggerFactor
         var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = HubAuth.SelectSubProtocol(context),
-            KeepAliveInterval = hub.Options.KeepAliveInterval,
+            KeepAliveInterval = KeepAliveIntervalFor(hub.Options.KeepAliveInterval),
             KeepAliveTimeout = hub.Options.KeepAliveTimeout,
         }).ConfigureAwait(false);
         hub.Metrics.Connected(clientId);
         return (socket, key, clientId);
     }
+
+    /// <summary>
+    /// A connection's ping period: between 3/4 of <paramref name="interval"/> and <paramref name="interval"/>, drawn
+    /// per connection. Sockets accepted together (a reconnect storm after a restart) would otherwise ping in the same
+    /// instant for ever: thousands of sends queued at once, each holding a 4 KiB Kestrel block until its socket write
+    /// runs, which leaves Kestrel's pool that many blocks larger. A shorter period never weakens the keep-alive.
+    /// </summary>
+    internal static TimeSpan KeepAliveIntervalFor(TimeSpan interval) => interval * (0.75 + (Random.Shared.NextDouble() * 0.25));
 }

@@ -4,16 +4,21 @@ namespace Lifeline.Hub.Streaming;
 
 /// <summary>
 /// An <c>entries</c> message serialized once and shared, read-only, by every subscriber whose filter selected it.
-/// <see cref="LastId"/> is the id of its last entry.
+/// <see cref="FirstId"/> and <see cref="LastId"/> are the ids of its first and last entries.
 /// </summary>
-internal sealed class SharedFrame(byte[] bytes, long lastId, int count)
+internal sealed class SharedFrame(byte[] bytes, long firstId, long lastId, int count)
 {
     private static readonly byte[] Prefix = """{"type":"entries","entries":["""u8.ToArray();
     private static readonly byte[] Suffix = "]}"u8.ToArray();
 
     public byte[] Bytes { get; } = bytes;
 
+    public long FirstId { get; } = firstId;
+
     public long LastId { get; } = lastId;
+
+    /// <summary>Whether the frame holds every id from <see cref="FirstId"/> to <see cref="LastId"/> (it was built unfiltered).</summary>
+    public bool IsContiguous => LastId - FirstId + 1 == Count;
 
     public int Count { get; } = count;
 
@@ -61,6 +66,7 @@ internal sealed class SharedFrame(byte[] bytes, long lastId, int count)
         var bytes = new byte[size];
         Prefix.CopyTo(bytes, 0);
         var at = Prefix.Length;
+        long first = 0;
         long last = 0;
         for (var i = start; i < end; i++)
         {
@@ -74,6 +80,10 @@ internal sealed class SharedFrame(byte[] bytes, long lastId, int count)
             {
                 bytes[at++] = (byte)',';
             }
+            else
+            {
+                first = e.Id;
+            }
 
             e.Json.CopyTo(bytes, at);
             at += e.Json.Length;
@@ -81,6 +91,6 @@ internal sealed class SharedFrame(byte[] bytes, long lastId, int count)
         }
 
         Suffix.CopyTo(bytes, at);
-        return new SharedFrame(bytes, last, count);
+        return new SharedFrame(bytes, first, last, count);
     }
 }

@@ -212,11 +212,32 @@ internal sealed partial class Subscriber : HubConnection
                     return false;
                 }
 
+                // Recent ids: the shared live frames, when one starts right here; else read the store up to where one does.
+                var readTo = target;
+                if (Filter.MatchesAll)
+                {
+                    if (Hub.RecentFrames.Find(_scanned + 1, target, out var next) is { } recent)
+                    {
+                        if (!await SendFrameAsync(recent).ConfigureAwait(false))
+                        {
+                            return false;
+                        }
+
+                        Volatile.Write(ref _scanned, recent.LastId);
+                        continue;
+                    }
+
+                    if (next > _scanned + 1 && next <= target)
+                    {
+                        readTo = next - 1;
+                    }
+                }
+
                 page.Clear();
-                var oldest = await Hub.Store.ReadAsync(_scanned, (int)Math.Min(PageSize, target - _scanned), page, CancellationToken.None).ConfigureAwait(false);
+                var oldest = await Hub.Store.ReadAsync(_scanned, (int)Math.Min(PageSize, readTo - _scanned), page, CancellationToken.None).ConfigureAwait(false);
                 if (oldest > _scanned + 1)
                 {
-                    var to = Math.Min(oldest - 1, target);
+                    var to = Math.Min(oldest - 1, readTo);
                     if (!await SendGapAsync(_scanned + 1, to, gapReason).ConfigureAwait(false))
                     {
                         return false;
@@ -224,14 +245,19 @@ internal sealed partial class Subscriber : HubConnection
                 }
 
                 // Ids past the target belong to the live queue (or the next round): never send them twice.
-                while (page.Count > 0 && page[^1].Id > target)
+                while (page.Count > 0 && page[^1].Id > readTo)
                 {
                     page.RemoveAt(page.Count - 1);
                 }
 
                 if (page.Count == 0)
                 {
-                    break;
+                    if (_scanned < readTo)
+                    {
+                        break;
+                    }
+
+                    continue;
                 }
 
                 frames.Clear();

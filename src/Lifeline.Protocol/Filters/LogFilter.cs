@@ -52,8 +52,9 @@ public sealed class LogFilter : IEquatable<LogFilter>
     /// <summary>Whether this filter's content conditions match everything (no level, source or text condition).</summary>
     public bool MatchesAll => MinLevel is null && Sources.Count == 0 && Contains is null;
 
-    /// <summary>Returns a copy with <see cref="After"/> replaced.</summary>
-    public LogFilter WithAfter(long? after) => new() { MinLevel = MinLevel, Sources = Sources, Contains = Contains, After = after };
+    /// <summary>Returns a copy with <see cref="After"/> replaced (<see cref="All"/> itself when that is the result: filters are immutable).</summary>
+    public LogFilter WithAfter(long? after) =>
+        after is null && MatchesAll ? All : new() { MinLevel = MinLevel, Sources = Sources, Contains = Contains, After = after };
 
     /// <summary>Encodes the filter as query parameters (no leading <c>?</c>; empty when it has no condition).</summary>
     public string ToQueryString()
@@ -155,7 +156,10 @@ public sealed class LogFilter : IEquatable<LogFilter>
             }
         }
 
-        filter = new LogFilter { MinLevel = level, Sources = sources is null ? [] : sources.ToArray(), Contains = contains, After = after };
+        // No condition at all (the usual stream): the shared instance, so an idle unfiltered stream holds no filter of its own.
+        filter = level is null && sources is null && contains is null && after is null
+            ? All
+            : new LogFilter { MinLevel = level, Sources = sources is null ? [] : sources.ToArray(), Contains = contains, After = after };
         error = null;
         return true;
     }

@@ -35,6 +35,32 @@ public class ShutdownTests
     }
 
     [Fact]
+    public async Task Stop_WhileASendIsPending_ResumeAfterCountsIt_AndIsExactlyTheLastIdReceived()
+    {
+        // The subscriber reads nothing while ~18 MB are published: Kestrel's output buffer and the socket buffers fill,
+        // so a send is pending when the drain asks for the close. resumeAfter must count the frames that were being
+        // sent, or a client resuming from it gets duplicates (docs/protocol.md: it is the largest id sent).
+        await using var hub = await HubHost.StartAsync(o => o.SubscriberQueueBytes = 64L << 20);
+        await using var sub = await hub.SubscribeAsync();
+        await sub.ReceiveUntilAsync<LiveMessage>();
+        var padding = new string('p', 560);
+        for (var i = 0; i < 30_000; i += 1_000)
+        {
+            await hub.PostAsync([.. Enumerable.Range(i + 1, 1_000).Select(n => new LogEntry { Message = $"m{n} {padding}" })]);
+        }
+
+        var stopping = hub.StopAsync();
+        var (status, description) = await sub.ReceiveCloseAsync();
+        await stopping.OrTimeout(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
+        Assert.True(CloseReason.TryParse(description, out var reason), description);
+        Assert.NotEmpty(sub.Entries);
+        Assert.Equal(sub.Entries[^1].Id, reason.ResumeAfter);
+        Assert.Equal(Enumerable.Range(1, sub.Entries.Count).Select(i => (long)i), sub.Entries.Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task Stop_FlushesPendingIngest_EveryAckedEntryIsStored()
     {
         var dir = Directory.CreateTempSubdirectory("lifeline-stop-");

@@ -54,7 +54,12 @@ public class SlowConsumerTests
     [Fact]
     public async Task SlowSubscriber_BehindRetention_GapPolicy_GetsOverflowGap_AndEveryIdIsAccountedFor()
     {
-        await using var hub = await StartAsync(o => o.MemoryMaxEntries = 2_000);
+        // What the store retains is under test: no recent live frames to serve the catch-up from.
+        await using var hub = await StartAsync(o =>
+        {
+            o.MemoryMaxEntries = 2_000;
+            o.RecentFramesBytes = 0;
+        });
         await using var slow = await hub.SubscribeAsync();
         await slow.ReceiveUntilAsync<LiveMessage>();
         await PublishAsync(hub);
@@ -89,6 +94,7 @@ public class SlowConsumerTests
         await using var hub = await StartAsync(o =>
         {
             o.MemoryMaxEntries = 2_000;
+            o.RecentFramesBytes = 0;
             o.SlowConsumerPolicy = SlowConsumerPolicy.Close;
         });
         await using var slow = await hub.SubscribeAsync();
@@ -117,5 +123,25 @@ public class SlowConsumerTests
         Assert.Equal(Enumerable.Range(1, Count).Select(i => (long)i), late.Entries.Select(e => e.Id));
         var stats = await hub.StatsAsync();
         Assert.Equal(0, stats.GetProperty("overflows").GetInt64());
+    }
+
+    [Fact]
+    public async Task SlowSubscriber_BehindRetention_WithinRecentFrames_CatchesUpFromThem_WithoutAGap()
+    {
+        // The store keeps 2,000 entries, but the ~18 MB of live frames are still held: nothing is lost to this subscriber.
+        await using var hub = await StartAsync(o =>
+        {
+            o.MemoryMaxEntries = 2_000;
+            o.RecentFramesBytes = 64L << 20;
+        });
+        await using var slow = await hub.SubscribeAsync();
+        await slow.ReceiveUntilAsync<LiveMessage>();
+        await PublishAsync(hub);
+
+        await slow.ReceiveEntriesAsync(Count);
+        Assert.Equal(Enumerable.Range(1, Count).Select(i => (long)i), slow.Entries.Select(e => e.Id));
+        Assert.Empty(slow.Messages.OfType<GapMessage>());
+        var stats = await hub.StatsAsync();
+        Assert.True(stats.GetProperty("overflows").GetInt64() >= 1, stats.ToString());
     }
 }

@@ -18,8 +18,11 @@ internal sealed partial class EpollLoop : IAsyncDisposable
     private readonly Thread _thread;
     private volatile bool _stopping;
 
-    private EpollLoop(IReadOnlyList<LeanSubscriber> subscribers)
+    private readonly int _cpu;
+
+    private EpollLoop(IReadOnlyList<LeanSubscriber> subscribers, int cpu)
     {
+        _cpu = cpu;
         _subscribers = [.. subscribers];
         _epoll = EpollCreate1(0);
         if (_epoll < 0)
@@ -40,10 +43,10 @@ internal sealed partial class EpollLoop : IAsyncDisposable
         _thread = new Thread(Run) { IsBackground = true, Name = "lean-subscribers" };
     }
 
-    /// <summary>Starts reading <paramref name="subscribers"/> on a new thread (Linux only).</summary>
-    public static EpollLoop Start(IReadOnlyList<LeanSubscriber> subscribers)
+    /// <summary>Starts reading <paramref name="subscribers"/> on a new thread (Linux only), pinned to <paramref name="cpu"/> if given.</summary>
+    public static EpollLoop Start(IReadOnlyList<LeanSubscriber> subscribers, int cpu = -1)
     {
-        var loop = new EpollLoop(subscribers);
+        var loop = new EpollLoop(subscribers, cpu);
         loop._thread.Start();
         return loop;
     }
@@ -57,6 +60,12 @@ internal sealed partial class EpollLoop : IAsyncDisposable
 
     private void Run()
     {
+        if (_cpu >= 0)
+        {
+            ulong mask = 1UL << _cpu;
+            _ = SchedSetAffinity(0, sizeof(ulong), ref mask);
+        }
+
         var events = new EpollEvent[256];
         var closed = new bool[_subscribers.Length];
 
@@ -98,6 +107,9 @@ internal sealed partial class EpollLoop : IAsyncDisposable
 
     [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
     private static partial int EpollWait(int epfd, [Out] EpollEvent[] events, int maxEvents, int timeout);
+
+    [LibraryImport("libc", EntryPoint = "sched_setaffinity")]
+    private static partial int SchedSetAffinity(int pid, nint size, ref ulong mask);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);

@@ -37,10 +37,10 @@ public sealed class HubLoadOptions
     public string? Key { get; set; }
 
     /// <summary>
-    /// Reads the hub's memory (managed heap after a full collection, resident set) for <see cref="HubLoadScenario.IdleMemory"/>
+    /// Reads the hub's memory (managed heap after a full collection, resident set, free pool blocks) for <see cref="HubLoadScenario.IdleMemory"/>
     /// when the hub is another process; <see langword="null"/> measures this process (in-process hub).
     /// </summary>
-    public Func<CancellationToken, Task<(long ManagedBytes, long ResidentBytes)>>? MeasureTargetMemory { get; set; }
+    public Func<CancellationToken, Task<ProcessMemory>>? MeasureTargetMemory { get; set; }
 
     /// <summary>Store of the in-process hub.</summary>
     public HubStoreKind Store { get; set; } = HubStoreKind.Memory;
@@ -83,6 +83,15 @@ public sealed class HubLoadOptions
 
     /// <summary>Open streams in the idle-memory scenario.</summary>
     public int IdleConnections { get; set; } = 5_000;
+
+    /// <summary>
+    /// How long the idle streams stay open before the server is measured. The default covers one keep-alive ping and one
+    /// heartbeat round at the hub's default intervals, so what those rounds leave behind is counted.
+    /// </summary>
+    public TimeSpan IdleSettle { get; set; } = TimeSpan.FromSeconds(35);
+
+    /// <summary>How long the idle-memory scenario keeps its streams open after measuring (to inspect the hub, e.g. with dotnet-gcdump).</summary>
+    public TimeSpan IdleHold { get; set; } = TimeSpan.Zero;
 
     /// <summary>Entries to catch up in the catch-up scenario.</summary>
     public int CatchUpEntries { get; set; } = 1_000_000;

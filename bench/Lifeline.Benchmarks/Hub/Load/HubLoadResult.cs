@@ -39,6 +39,9 @@ public sealed record HubLoadResult
     /// <summary>Server resident set per idle subscriber, bytes (includes pool and heap growth that is not freed).</summary>
     public double ResidentBytesPerSubscriber { get; init; }
 
+    /// <summary>Growth of Kestrel's free block pool per idle subscriber, bytes (part of <see cref="ManagedBytesPerSubscriber"/>: blocks a send burst left behind, not held by any connection).</summary>
+    public double PooledBytesPerSubscriber { get; init; }
+
     /// <summary>Subscribers that ended early or saw a gap (should be 0).</summary>
     public int Failures { get; init; }
 }

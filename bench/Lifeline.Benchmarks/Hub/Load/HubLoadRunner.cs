@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using System.Runtime.CompilerServices;
 using Lifeline.Hub;
 
@@ -31,6 +32,7 @@ public static class HubLoadRunner
         {
             if (options.Target is null)
             {
+                KestrelPoolGauge.Start();
                 local = await InProcessHub.StartAsync(options.Store, options.SqlitePath).ConfigureAwait(false);
             }
 
@@ -164,22 +166,34 @@ public static class HubLoadRunner
 
     private static async Task<HubLoadResult> IdleMemoryAsync(Uri hub, HubLoadOptions options, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
     {
-        // Settle, then measure the server before and after the idle streams open.
+        // Warm up first (JIT, thread pool, first-use caches belong to the process, not to each subscriber), then measure
+        // the server before and after the idle streams open. "After" waits out IdleSettle (a keep-alive ping and a
+        // heartbeat round by default): each round's sends leave Kestrel's block pool larger, and that stays.
         var measure = options.MeasureTargetMemory ?? MeasureThisProcessAsync;
+        await WarmUpAsync(hub, options, cancellationToken).ConfigureAwait(false);
         var before = await measure(cancellationToken).ConfigureAwait(false);
         var subscribers = await ConnectAsync(hub, options.IdleConnections, "/v1/stream", options.Key, 4096, null, progress, cancellationToken).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var receiving = subscribers.Select(s => s.RunAsync(stop.Token)).ToArray();
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            progress?.Report(new HubLoadProgress("settling", subscribers.Count, 0));
+            await Task.Delay(options.IdleSettle, cancellationToken).ConfigureAwait(false);
             var after = await measure(cancellationToken).ConfigureAwait(false);
+            if (options.IdleHold > TimeSpan.Zero)
+            {
+                progress?.Report(new HubLoadProgress("holding", subscribers.Count, 0));
+                await Task.Delay(options.IdleHold, cancellationToken).ConfigureAwait(false);
+            }
+
             return new HubLoadResult
             {
                 Scenario = HubLoadScenario.IdleMemory,
                 Entries = subscribers.Count,
+                Failures = receiving.Count(r => r.IsCompleted),
                 ManagedBytesPerSubscriber = (after.ManagedBytes - before.ManagedBytes) / (double)subscribers.Count,
                 ResidentBytesPerSubscriber = (after.ResidentBytes - before.ResidentBytes) / (double)subscribers.Count,
+                PooledBytesPerSubscriber = (after.PooledBytes - before.PooledBytes) / (double)subscribers.Count,
             };
         }
         finally
@@ -192,6 +206,18 @@ public static class HubLoadRunner
 
             await Task.WhenAll(receiving).ConfigureAwait(false);
         }
+    }
+
+    private static async Task WarmUpAsync(Uri hub, HubLoadOptions options, CancellationToken cancellationToken)
+    {
+        var warm = await ConnectAsync(hub, Math.Min(200, options.IdleConnections), "/v1/stream", options.Key, 4096, null, null, cancellationToken).ConfigureAwait(false);
+        foreach (var s in warm)
+        {
+            await s.DisposeAsync().ConfigureAwait(false);
+        }
+
+        // Let the server see the closes and end those connections.
+        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<HubLoadResult> CatchUpAsync(Uri hub, HubLoadOptions options, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
@@ -265,14 +291,19 @@ public static class HubLoadRunner
         return page.LastId;
     }
 
-    /// <summary>Managed heap after a full collection and resident set of this process (an in-process hub shares them with the load).</summary>
-    public static Task<(long ManagedBytes, long ResidentBytes)> MeasureThisProcessAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Managed heap after a full compacting collection, resident set and Kestrel's free pool blocks of this process (an
+    /// in-process hub shares them with the load). Call <see cref="KestrelPoolGauge.Start"/> before the hub starts.
+    /// </summary>
+    public static Task<ProcessMemory> MeasureThisProcessAsync(CancellationToken cancellationToken)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        var managed = GC.GetTotalMemory(forceFullCollection: true);
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        var managed = GC.GetTotalMemory(forceFullCollection: false);
         using var self = Process.GetCurrentProcess();
-        return Task.FromResult((managed, self.WorkingSet64));
+        return Task.FromResult(new ProcessMemory(managed, self.WorkingSet64, KestrelPoolGauge.PooledBytes));
     }
 
     private static void DeleteDatabase(string path)

@@ -72,6 +72,9 @@ internal sealed class LeanSubscriber : IAsyncDisposable
         }
     }
 
+    /// <summary>A subscriber on an already connected socket that carries server frames from the start (no upgrade).</summary>
+    public static LeanSubscriber OnConnectedSocket(Socket socket, int bufferBytes, LatencyRecorder? latency) => new(socket, bufferBytes, latency);
+
     /// <summary>The socket's file descriptor (for <see cref="EpollLoop"/>).</summary>
     public int Descriptor => (int)_socket.Handle;
 

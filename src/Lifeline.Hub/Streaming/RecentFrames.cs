@@ -1,0 +1,112 @@
+namespace Lifeline.Hub.Streaming;
+
+/// <summary>
+/// The most recent unfiltered live frames, bounded in bytes, so that a subscriber catching up over recent ids (after
+/// an overflow, or resuming a moment back) is sent the frames already built and shared rather than frames rebuilt
+/// from the store for it alone: catch-up then costs what live delivery costs, and a hub overloaded by many slow
+/// subscribers does not spend more per entry the further behind they fall.
+/// Invariant: frames are contiguous (every id from first to last) and in id order, each starting after the previous
+/// one ends. Written by the writer loop only; read by catch-up loops. Thread-safe: one lock.
+/// </summary>
+internal sealed class RecentFrames(long maxBytes)
+{
+    private readonly Lock _lock = new();
+    private SharedFrame[] _ring = new SharedFrame[64];
+    private int _head;
+    private int _count;
+    private long _bytes;
+
+    /// <summary>Bytes held now.</summary>
+    public long Bytes { get { lock (_lock) { return _bytes; } } }
+
+    /// <summary>Remembers <paramref name="frame"/> (contiguous, after every frame held); evicts the oldest past the bound.</summary>
+    public void Add(SharedFrame frame)
+    {
+        if (maxBytes == 0 || !frame.IsContiguous)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_count > 0 && At(_count - 1).LastId >= frame.FirstId)
+            {
+                // Not after the newest (ids were reassigned after a failed append): start again from this frame.
+                Clear();
+            }
+
+            if (_count == _ring.Length)
+            {
+                var bigger = new SharedFrame[_ring.Length * 2];
+                for (var i = 0; i < _count; i++)
+                {
+                    bigger[i] = At(i);
+                }
+
+                _ring = bigger;
+                _head = 0;
+            }
+
+            _ring[(_head + _count) % _ring.Length] = frame;
+            _count++;
+            _bytes += frame.Bytes.Length;
+            while (_bytes > maxBytes && _count > 0)
+            {
+                _bytes -= _ring[_head].Bytes.Length;
+                _ring[_head] = null!;
+                _head = (_head + 1) % _ring.Length;
+                _count--;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The held frame that starts at <paramref name="firstId"/> and ends at or before <paramref name="lastId"/>; otherwise
+    /// <see langword="null"/> and, in <paramref name="nextFirstId"/>, where the first held frame after
+    /// <paramref name="firstId"/> starts (or 0), so that a reader can read the store up to there and then use frames.
+    /// </summary>
+    public SharedFrame? Find(long firstId, long lastId, out long nextFirstId)
+    {
+        nextFirstId = 0;
+        lock (_lock)
+        {
+            // Binary search for the first frame with FirstId >= firstId.
+            int lo = 0, hi = _count;
+            while (lo < hi)
+            {
+                var mid = (lo + hi) >>> 1;
+                if (At(mid).FirstId < firstId)
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid;
+                }
+            }
+
+            if (lo == _count)
+            {
+                return null;
+            }
+
+            var frame = At(lo);
+            if (frame.FirstId == firstId)
+            {
+                return frame.LastId <= lastId ? frame : null;
+            }
+
+            nextFirstId = frame.FirstId;
+            return null;
+        }
+    }
+
+    private SharedFrame At(int index) => _ring[(_head + index) % _ring.Length];
+
+    private void Clear()
+    {
+        Array.Clear(_ring);
+        _head = _count = 0;
+        _bytes = 0;
+    }
+}

@@ -1,0 +1,83 @@
+using Lifeline.Hub.Streaming;
+using Lifeline.Hub.Tests.Infrastructure;
+using Lifeline.Protocol;
+
+namespace Lifeline.Hub.Tests.Streaming;
+
+/// <summary>
+/// Catch-up over recent ids is served from the live frames already built (<see cref="RecentFrames"/>), so a resuming
+/// subscriber receives the same frames as the live ones, and still every entry exactly once in order.
+/// </summary>
+public class RecentFramesTests
+{
+    private static SharedFrame Frame(long first, long last, int bytes = 100) => new(new byte[bytes], first, last, (int)(last - first + 1));
+
+    [Fact]
+    public void Find_ReturnsTheFrameStartingThere_OrWhereTheNextOneStarts()
+    {
+        var recent = new RecentFrames(1_000);
+        recent.Add(Frame(1, 7));
+        recent.Add(Frame(8, 14));
+        recent.Add(Frame(15, 21));
+
+        Assert.Equal(8, recent.Find(8, 100, out _)!.FirstId);
+        Assert.Null(recent.Find(8, 13, out _));            // it would pass the reader's target
+        Assert.Null(recent.Find(10, 100, out var next));   // mid-frame: read the store up to 14
+        Assert.Equal(15, next);
+        Assert.Null(recent.Find(22, 100, out next));
+        Assert.Equal(0, next);
+    }
+
+    [Fact]
+    public void Add_EvictsTheOldestPastTheBound_AndIgnoresFilteredFrames()
+    {
+        var recent = new RecentFrames(250);
+        recent.Add(Frame(1, 7));
+        recent.Add(Frame(8, 14));
+        recent.Add(Frame(15, 21));
+        recent.Add(new SharedFrame(new byte[10], 22, 30, 2));   // filtered (not contiguous): never served
+
+        Assert.Equal(200, recent.Bytes);
+        Assert.Null(recent.Find(1, 100, out var next));
+        Assert.Equal(8, next);
+        Assert.Null(recent.Find(22, 100, out _));
+    }
+
+    [Fact]
+    public async Task Resume_WithinRecentFrames_GetsTheLiveFrames_AfterAlignment_EveryEntryOnceInOrder()
+    {
+        await using var hub = await HubHost.StartAsync();
+        await using var live = await hub.SubscribeAsync();
+        await live.ReceiveUntilAsync<LiveMessage>();
+        for (var i = 0; i < 10; i++)
+        {
+            await hub.PostManyAsync(7, first: 1 + (i * 7));
+        }
+
+        await live.ReceiveEntriesAsync(70);
+        Assert.All(live.Messages.OfType<EntriesMessage>(), m => Assert.Equal(7, m.Entries.Count));
+
+        // after=3 is mid-frame: ids 4-7 come from the store, then the live frames of 7 as they were.
+        await using var resumed = await hub.SubscribeAsync("after=3");
+        await resumed.ReceiveEntriesAsync(67);
+        Assert.Equal(Enumerable.Range(4, 67).Select(i => (long)i), resumed.Entries.Select(e => e.Id));
+        Assert.Equal([4, 7, 7, 7, 7, 7, 7, 7, 7, 7], resumed.Messages.OfType<EntriesMessage>().Select(m => m.Entries.Count));
+    }
+
+    [Fact]
+    public async Task Resume_WithRecentFramesOff_IsServedFromTheStore()
+    {
+        await using var hub = await HubHost.StartAsync(o => o.RecentFramesBytes = 0);
+        await using var live = await hub.SubscribeAsync();
+        await live.ReceiveUntilAsync<LiveMessage>();
+        for (var i = 0; i < 10; i++)
+        {
+            await hub.PostManyAsync(7, first: 1 + (i * 7));
+        }
+
+        await using var resumed = await hub.SubscribeAsync("after=3");
+        await resumed.ReceiveEntriesAsync(67);
+        Assert.Equal(Enumerable.Range(4, 67).Select(i => (long)i), resumed.Entries.Select(e => e.Id));
+        Assert.Equal([67], resumed.Messages.OfType<EntriesMessage>().Select(m => m.Entries.Count));
+    }
+}
