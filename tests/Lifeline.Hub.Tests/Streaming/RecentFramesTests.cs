@@ -12,6 +12,20 @@ public class RecentFramesTests
 {
     private static SharedFrame Frame(long first, long last, int bytes = 100) => new(new byte[bytes], first, last, (int)(last - first + 1));
 
+    /// <summary>An unfiltered live subscriber (so live frames are built and held) that has received 10 posts of 7 entries.</summary>
+    private static async Task<TestSubscriber> PublishTenFramesOfSevenAsync(HubHost hub)
+    {
+        var live = await hub.SubscribeAsync();
+        await live.ReceiveUntilAsync<LiveMessage>();
+        for (var i = 0; i < 10; i++)
+        {
+            await hub.PostManyAsync(7, first: 1 + (i * 7));
+        }
+
+        await live.ReceiveEntriesAsync(70);
+        return live;
+    }
+
     [Fact]
     public void Find_ReturnsTheFrameStartingThere_OrWhereTheNextOneStarts()
     {
@@ -49,14 +63,7 @@ public class RecentFramesTests
     {
         // Frames of 7 entries (~650 bytes) are worth serving when frames are at most 1 KiB.
         await using var hub = await HubHost.StartAsync(o => o.MaxFrameBytes = 1024);
-        await using var live = await hub.SubscribeAsync();
-        await live.ReceiveUntilAsync<LiveMessage>();
-        for (var i = 0; i < 10; i++)
-        {
-            await hub.PostManyAsync(7, first: 1 + (i * 7));
-        }
-
-        await live.ReceiveEntriesAsync(70);
+        await using var live = await PublishTenFramesOfSevenAsync(hub);
         Assert.All(live.Messages.OfType<EntriesMessage>(), m => Assert.Equal(7, m.Entries.Count));
 
         // after=3 is mid-frame: ids 4-7 come from the store, then the live frames of 7 as they were.
@@ -74,12 +81,7 @@ public class RecentFramesTests
             o.MaxFrameBytes = 1024;
             o.RecentFramesBytes = 0;
         });
-        await using var live = await hub.SubscribeAsync();
-        await live.ReceiveUntilAsync<LiveMessage>();
-        for (var i = 0; i < 10; i++)
-        {
-            await hub.PostManyAsync(7, first: 1 + (i * 7));
-        }
+        await using var live = await PublishTenFramesOfSevenAsync(hub);
 
         await using var resumed = await hub.SubscribeAsync("after=3");
         await resumed.ReceiveEntriesAsync(67);
@@ -92,12 +94,7 @@ public class RecentFramesTests
     {
         // At the default 64 KiB frames, frames of 7 entries are too small to be worth a send each.
         await using var hub = await HubHost.StartAsync();
-        await using var live = await hub.SubscribeAsync();
-        await live.ReceiveUntilAsync<LiveMessage>();
-        for (var i = 0; i < 10; i++)
-        {
-            await hub.PostManyAsync(7, first: 1 + (i * 7));
-        }
+        await using var live = await PublishTenFramesOfSevenAsync(hub);
 
         await using var resumed = await hub.SubscribeAsync("after=3");
         await resumed.ReceiveEntriesAsync(67);
