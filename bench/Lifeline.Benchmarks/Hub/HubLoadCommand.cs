@@ -6,7 +6,7 @@ using Lifeline.Hub;
 namespace Lifeline.Benchmarks.Hub;
 
 /// <summary>
-/// <c>hub-load [scenario|all] [--subscribers N] [--seconds S] [--rate R] [--connections N] [--settle S] [--hold S] [--in-process]</c>: the hub load tool. By default the hub
+/// <c>hub-load [scenario|all] [--subscribers N] [--seconds S] [--rate R] [--connections N] [--settle S] [--hold S] [--connection-level] [--in-process]</c>: the hub load tool. By default the hub
 /// runs in a separate process pinned with <c>taskset -c 0</c> and this process (the load generator) is pinned to
 /// core 1, so they do not share a core. Prints one line of figures per scenario.
 /// </summary>
@@ -50,7 +50,7 @@ public sealed class HubLoadCommand : IBenchCommand
             {
                 if (!inProcess)
                 {
-                    (server, options.Target) = await StartServerAsync(store);
+                    (server, options.Target) = await StartServerAsync(store, args.Contains("--connection-level"));
                     if (options.IdleHold > TimeSpan.Zero)
                     {
                         Console.Error.WriteLine($"hub-server pid {server.Id}");
@@ -107,7 +107,7 @@ public sealed class HubLoadCommand : IBenchCommand
         };
     }
 
-    private static async Task<(Process, Uri)> StartServerAsync(HubStoreKind store)
+    private static async Task<(Process, Uri)> StartServerAsync(HubStoreKind store, bool connectionLevel)
     {
         var self = typeof(HubLoadCommand).Assembly.Location;
         var db = Path.Combine(Path.GetTempPath(), "lifeline-load-server.db");
@@ -120,6 +120,11 @@ public sealed class HubLoadCommand : IBenchCommand
         foreach (var a in new[] { "-c", "0", "dotnet", self, "hub-server", store == HubStoreKind.Sqlite ? "sqlite" : "memory", db })
         {
             info.ArgumentList.Add(a);
+        }
+
+        if (connectionLevel)
+        {
+            info.ArgumentList.Add("--connection-level");
         }
 
         foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())

@@ -24,12 +24,17 @@ public sealed class InProcessHub : IAsyncDisposable
     /// <summary>The hub's base URL.</summary>
     public Uri BaseUri { get; }
 
-    /// <summary>Starts a hub with load-test options; <paramref name="configure"/> may change them.</summary>
-    public static async Task<InProcessHub> StartAsync(HubStoreKind store, string sqlitePath, int port = 0, Action<HubOptions>? configure = null)
+    /// <summary>The hub's services.</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts a hub with load-test options; <paramref name="configure"/> may change them, <paramref name="listen"/> the endpoint.</summary>
+    public static async Task<InProcessHub> StartAsync(HubStoreKind store, string sqlitePath, int port = 0, Action<HubOptions>? configure = null, Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions>? listen = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, port));
+        builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, port, l => listen?.Invoke(l)));
+        // Experiment switch (docs/hub.md, "Performance"): Kestrel's UnsafePreferInlineScheduling runs socket writes on the
+        // writer loop's thread. It lowered latency p50 a little and made p99 far worse here, so hosts keep the default.
         if (Environment.GetEnvironmentVariable("KESTREL_INLINE") == "1")
         {
             builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
