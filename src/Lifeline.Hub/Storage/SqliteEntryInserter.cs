@@ -7,9 +7,9 @@ namespace Lifeline.Hub.Storage;
 /// <summary>
 /// Inserts entries through SQLite's own prepared statements, bound by position: Microsoft.Data.Sqlite's
 /// <c>ExecuteNonQuery</c> looks every parameter up by name, boxes every value and allocates a UTF-8 copy of every
-/// string on each call, which was most of the store's time per entry. Full groups of <see cref="RowsPerStatement"/>
-/// go through one multi-row INSERT, the rest one row at a time. The caller owns the transaction. Not thread-safe:
-/// the store's single writer uses it.
+/// string on each call, which was most of the store's time per entry, and ran BEGIN and COMMIT through a new command
+/// each time. Full groups of <see cref="RowsPerStatement"/> go through one multi-row INSERT, the rest one row at a
+/// time, between prepared BEGIN and COMMIT statements. Not thread-safe: the store's single writer uses it.
 /// </summary>
 internal sealed class SqliteEntryInserter : IDisposable
 {
@@ -18,6 +18,9 @@ internal sealed class SqliteEntryInserter : IDisposable
 
     private const int Columns = 7;
     private readonly sqlite3 _db;
+    private readonly sqlite3_stmt _begin;
+    private readonly sqlite3_stmt _commit;
+    private readonly sqlite3_stmt _rollback;
     private readonly sqlite3_stmt _many;
     private readonly sqlite3_stmt _one;
     private byte[] _utf8 = new byte[256];
@@ -25,20 +28,49 @@ internal sealed class SqliteEntryInserter : IDisposable
     public SqliteEntryInserter(SqliteConnection connection)
     {
         _db = connection.Handle!;
-        _one = Prepare(1);
+        var prepared = new List<sqlite3_stmt>();
         try
         {
-            _many = Prepare(RowsPerStatement);
+            _begin = Prepare("BEGIN IMMEDIATE", prepared);
+            _commit = Prepare("COMMIT", prepared);
+            _rollback = Prepare("ROLLBACK", prepared);
+            _one = Prepare(InsertSql(1), prepared);
+            _many = Prepare(InsertSql(RowsPerStatement), prepared);
         }
         catch
         {
-            _one.Dispose();
+            prepared.ForEach(p => p.Dispose());
             throw;
         }
     }
 
-    /// <summary>Inserts every entry, or throws <see cref="SqliteException"/> (the caller rolls its transaction back).</summary>
-    public void Insert(IReadOnlyList<StoredEntry> entries)
+    /// <summary>
+    /// Appends the entries in one transaction: when this returns they are committed (and as durable as the
+    /// connection's <c>synchronous</c> setting makes a commit); when it throws (<see cref="SqliteException"/> from SQLite), none is.
+    /// </summary>
+    public void Append(IReadOnlyList<StoredEntry> entries)
+    {
+        Step(_begin);
+        try
+        {
+            Insert(entries);
+            Step(_commit);
+        }
+        catch
+        {
+            // Whatever failed, no transaction may stay open (the next BEGIN would fail); SQLite rolls some errors
+            // back by itself.
+            if (raw.sqlite3_get_autocommit(_db) == 0)
+            {
+                raw.sqlite3_step(_rollback);
+                raw.sqlite3_reset(_rollback);
+            }
+
+            throw;
+        }
+    }
+
+    private void Insert(IReadOnlyList<StoredEntry> entries)
     {
         var i = 0;
         for (; i + RowsPerStatement <= entries.Count; i += RowsPerStatement)
@@ -60,14 +92,19 @@ internal sealed class SqliteEntryInserter : IDisposable
 
     public void Dispose()
     {
-        _many.Dispose();
-        _one.Dispose();
+        foreach (var stmt in new[] { _begin, _commit, _rollback, _one, _many })
+        {
+            stmt.Dispose();
+        }
     }
 
-    private sqlite3_stmt Prepare(int rows)
+    private static string InsertSql(int rows) =>
+        $"INSERT INTO entries (id, ts, received, level, source, message, json) VALUES {string.Join(", ", Enumerable.Repeat("(?, ?, ?, ?, ?, ?, ?)", rows))}";
+
+    private sqlite3_stmt Prepare(string sql, List<sqlite3_stmt> prepared)
     {
-        var values = string.Join(", ", Enumerable.Repeat("(?, ?, ?, ?, ?, ?, ?)", rows));
-        Check(raw.sqlite3_prepare_v2(_db, $"INSERT INTO entries (id, ts, received, level, source, message, json) VALUES {values}", out var stmt));
+        Check(raw.sqlite3_prepare_v2(_db, sql, out var stmt));
+        prepared.Add(stmt);
         return stmt;
     }
 

@@ -71,25 +71,22 @@ internal sealed class SqliteLogStore(string path, bool synchronousFull, long? ma
 
     public ValueTask AppendAsync(IReadOnlyList<StoredEntry> entries, CancellationToken cancellationToken)
     {
-        using (var tx = _writer!.BeginTransaction())
+        // Committed when Append returns; the positions below move only then, so a failed batch leaves them as they were.
+        _insert!.Append(entries);
+        long bytes = 0;
+        foreach (var e in entries)
         {
-            _insert!.Insert(entries);
-            long bytes = 0;
-            foreach (var e in entries)
-            {
-                bytes += e.Json.Length;
-            }
-
-            tx.Commit();
-            Interlocked.Add(ref _bytes, bytes);
-            Interlocked.Add(ref _count, entries.Count);
-            if (Interlocked.Read(ref _count) == entries.Count)
-            {
-                Interlocked.Exchange(ref _oldestId, entries[0].Id);
-            }
-
-            Interlocked.Exchange(ref _lastId, entries[^1].Id);
+            bytes += e.Json.Length;
         }
+
+        Interlocked.Add(ref _bytes, bytes);
+        Interlocked.Add(ref _count, entries.Count);
+        if (Interlocked.Read(ref _count) == entries.Count)
+        {
+            Interlocked.Exchange(ref _oldestId, entries[0].Id);
+        }
+
+        Interlocked.Exchange(ref _lastId, entries[^1].Id);
 
         if (maxBytes is { } max && Bytes > max)
         {

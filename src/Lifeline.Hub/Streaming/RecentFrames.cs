@@ -61,11 +61,13 @@ internal sealed class RecentFrames(long maxBytes)
     }
 
     /// <summary>
-    /// The held frame that starts at <paramref name="firstId"/> and ends at or before <paramref name="lastId"/>; otherwise
-    /// <see langword="null"/> and, in <paramref name="nextFirstId"/>, where the first held frame after
-    /// <paramref name="firstId"/> starts (or 0), so that a reader can read the store up to there and then use frames.
+    /// The held frame that starts at <paramref name="firstId"/>, ends at or before <paramref name="lastId"/> and holds at
+    /// least <paramref name="minBytes"/>; otherwise <see langword="null"/> and, in <paramref name="nextFirstId"/>, where
+    /// the first held frame after <paramref name="firstId"/> starts if it is large enough (or 0), so that a reader can
+    /// read the store up to there and then use frames. Small frames (a quiet hub publishes one entry per frame) are not worth a send each:
+    /// the store's pages make fewer, fuller frames.
     /// </summary>
-    public SharedFrame? Find(long firstId, long lastId, out long nextFirstId)
+    public SharedFrame? Find(long firstId, long lastId, int minBytes, out long nextFirstId)
     {
         nextFirstId = 0;
         lock (_lock)
@@ -93,10 +95,10 @@ internal sealed class RecentFrames(long maxBytes)
             var frame = At(lo);
             if (frame.FirstId == firstId)
             {
-                return frame.LastId <= lastId ? frame : null;
+                return frame.LastId <= lastId && frame.Bytes.Length >= minBytes ? frame : null;
             }
 
-            nextFirstId = frame.FirstId;
+            nextFirstId = frame.Bytes.Length >= minBytes ? frame.FirstId : 0;
             return null;
         }
     }

@@ -216,7 +216,7 @@ internal sealed partial class Subscriber : HubConnection
                 var readTo = target;
                 if (Filter.MatchesAll)
                 {
-                    if (Hub.RecentFrames.Find(_scanned + 1, target, out var next) is { } recent)
+                    if (Hub.RecentFrames.Find(_scanned + 1, target, Hub.Options.MaxFrameBytes / 4, out var next) is { } recent)
                     {
                         if (!await SendFrameAsync(recent).ConfigureAwait(false))
                         {

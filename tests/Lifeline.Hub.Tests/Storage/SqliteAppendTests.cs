@@ -70,7 +70,8 @@ public sealed class SqliteAppendTests : IDisposable
         // Id 5 exists: the primary key fails the second multi-row statement; the whole batch rolls back.
         var bad = Make(11, 70);
         bad[40] = Entry(5, "dup", "dup");
-        await Assert.ThrowsAsync<SqliteException>(async () => await store.AppendAsync(bad, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<SqliteException>(async () => await store.AppendAsync(bad, CancellationToken.None));
+        Assert.Contains("UNIQUE constraint failed", e.Message, StringComparison.Ordinal);
         Assert.Equal(10, store.LastId);
         Assert.Equal(10, store.Count);
 

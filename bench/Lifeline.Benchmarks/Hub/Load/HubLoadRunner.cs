@@ -14,8 +14,9 @@ public static class HubLoadRunner
 {
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
 
-    // Long enough for the hub's per-entry path to reach its optimized (tier-1) code at 100 publishes per second.
-    private static readonly TimeSpan LatencyWarmUp = TimeSpan.FromSeconds(5);
+    // Before a measured rate: long enough for the hub's per-entry paths to reach their optimized (tier-1, PGO) code
+    // on its one core, at 100 publishes per second (latency) or a few hundred requests (ingest).
+    private static readonly TimeSpan SteadyStateWarmUp = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan PhaseDeadline = TimeSpan.FromMinutes(3);
 
     /// <summary>Runs <see cref="HubLoadOptions.Scenario"/>.</summary>
@@ -65,7 +66,7 @@ public static class HubLoadRunner
         var latency = new LatencyRecorder();
         var subscribers = await ConnectAsync(hub, options.Subscribers, "/v1/stream", options.Key, 256 * 1024, latency, progress, cancellationToken).ConfigureAwait(false);
         await using var run = StreamRun.Start(hub, options, subscribers, options.Rate, cancellationToken);
-        await Task.Delay(LatencyWarmUp, cancellationToken).ConfigureAwait(false);
+        await Task.Delay(SteadyStateWarmUp, cancellationToken).ConfigureAwait(false);
         latency.Recording = true;
         var (delivered, ingested, elapsed) = await run.MeasureAsync(options.Duration, Report(progress, "delivering"), cancellationToken).ConfigureAwait(false);
         latency.Recording = false;
@@ -140,7 +141,7 @@ public static class HubLoadRunner
         var loops = clients.Select(c => LoadTraffic.PostLoopAsync(c, body, options.BatchSize, acked, stop.Token)).ToArray();
         try
         {
-            await Task.Delay(WarmUp, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(SteadyStateWarmUp, cancellationToken).ConfigureAwait(false);
             var acked0 = Interlocked.Read(ref acked.Value);
             var watch = Stopwatch.StartNew();
             while (watch.Elapsed < options.Duration)

@@ -33,6 +33,8 @@ public sealed class InProcessHub : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, port, l => listen?.Invoke(l)));
+        // Experiment switch (docs/hub.md, "Performance"): Kestrel's UnsafePreferInlineScheduling runs socket writes on the
+        // writer loop's thread. It lowered latency p50 a little and made p99 far worse here, so hosts keep the default.
         if (Environment.GetEnvironmentVariable("KESTREL_INLINE") == "1")
         {
             builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);

@@ -86,16 +86,7 @@ internal sealed class LeanSubscriber : IAsyncDisposable
     {
         while (true)
         {
-            ParseFrames();
-            if (_start > 0 && _start == _end)
-            {
-                _start = _end = 0;
-            }
-            else if (_end == _buffer.Length)
-            {
-                Compact();
-            }
-
+            ParseAndMakeRoom();
             var read = _socket.Receive(_buffer.AsSpan(_end), SocketFlags.None, out var error);
             if (error == SocketError.WouldBlock)
             {
@@ -121,16 +112,7 @@ internal sealed class LeanSubscriber : IAsyncDisposable
         {
             while (true)
             {
-                ParseFrames();
-                if (_start > 0 && _start == _end)
-                {
-                    _start = _end = 0;
-                }
-                else if (_end == _buffer.Length)
-                {
-                    Compact();
-                }
-
+                ParseAndMakeRoom();
                 var read = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
@@ -173,6 +155,20 @@ internal sealed class LeanSubscriber : IAsyncDisposable
                 _start = headerEnd + 4;
                 return;
             }
+        }
+    }
+
+    /// <summary>Parses the complete frames buffered, then makes room after what is left for the next read.</summary>
+    private void ParseAndMakeRoom()
+    {
+        ParseFrames();
+        if (_start > 0 && _start == _end)
+        {
+            _start = _end = 0;
+        }
+        else if (_end == _buffer.Length)
+        {
+            Compact();
         }
     }
 
