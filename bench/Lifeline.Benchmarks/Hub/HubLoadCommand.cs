@@ -6,7 +6,7 @@ using Lifeline.Hub;
 namespace Lifeline.Benchmarks.Hub;
 
 /// <summary>
-/// <c>hub-load [scenario|all] [--subscribers N] [--seconds S] [--rate R] [--connections N] [--settle S] [--hold S] [--connection-level] [--in-process]</c>: the hub load tool. By default the hub
+/// <c>hub-load [scenario|all] [--subscribers N] [--seconds S] [--rate R] [--connections N] [--settle S] [--hold S] [--http-streams] [--in-process]</c>: the hub load tool. By default the hub
 /// runs in a separate process pinned with <c>taskset -c 0</c> and this process (the load generator) is pinned to
 /// core 1, so they do not share a core. Prints one line of figures per scenario.
 /// </summary>
@@ -50,7 +50,7 @@ public sealed class HubLoadCommand : IBenchCommand
             {
                 if (!inProcess)
                 {
-                    (server, options.Target) = await StartServerAsync(store, args.Contains("--connection-level"));
+                    (server, options.Target) = await StartServerAsync(store, args.Contains("--http-streams"));
                     if (options.IdleHold > TimeSpan.Zero)
                     {
                         Console.Error.WriteLine($"hub-server pid {server.Id}");
@@ -107,7 +107,7 @@ public sealed class HubLoadCommand : IBenchCommand
         };
     }
 
-    private static async Task<(Process, Uri)> StartServerAsync(HubStoreKind store, bool connectionLevel)
+    private static async Task<(Process, Uri)> StartServerAsync(HubStoreKind store, bool httpStreams)
     {
         var self = typeof(HubLoadCommand).Assembly.Location;
         var db = Path.Combine(Path.GetTempPath(), "lifeline-load-server.db");
@@ -122,9 +122,9 @@ public sealed class HubLoadCommand : IBenchCommand
             info.ArgumentList.Add(a);
         }
 
-        if (connectionLevel)
+        if (httpStreams)
         {
-            info.ArgumentList.Add("--connection-level");
+            info.ArgumentList.Add("--http-streams");
         }
 
         foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())

@@ -33,7 +33,8 @@ internal sealed class HubHost : IAsyncDisposable
     public static async Task<HubHost> StartAsync(HubHostSettings settings, CliEnvironment environment, Action<HubOptions>? configure, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore().UseUrls([.. settings.Urls]);
+        builder.WebHost.UseKestrelCore().UseUrls([.. settings.Urls])
+            .ConfigureKestrel(o => o.ConfigureEndpointDefaults(l => l.UseLifelineStreams()));
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));

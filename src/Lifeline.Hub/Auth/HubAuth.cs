@@ -62,20 +62,39 @@ internal sealed partial class HubAuth(ApiKeyStore keys, HubOptions options, ILog
     public static string? SelectSubProtocol(HttpContext context) =>
         context.WebSockets.WebSocketRequestedProtocols.Contains(SubProtocol) ? SubProtocol : null;
 
-    private static string? FindSecret(HttpRequest request)
+    /// <summary>
+    /// The key a request is allowed to use for <paramref name="scope"/>, checked without answering (the connection-level
+    /// stream upgrade, <see cref="StreamUpgradeMiddleware"/>): <see langword="false"/> sends the request on to the HTTP
+    /// endpoint, which answers and logs the refusal.
+    /// </summary>
+    public bool TryAuthorize(string? authorization, string? accessToken, IList<string> protocols, IPAddress? local, IPAddress? remote, HubScopes scope, out ApiKey? key)
     {
-        var header = request.Headers.Authorization.ToString();
-        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        key = null;
+        if (!options.RequireAuthentication)
         {
-            return header[7..].Trim();
+            return IsLoopback(local) && IsLoopback(remote);
         }
 
-        if (request.Query.TryGetValue("access_token", out var token) && !string.IsNullOrEmpty(token))
+        key = FindSecret(authorization, accessToken, protocols) is { } secret ? keys.Find(secret) : null;
+        return key is not null && key.Allows(scope);
+    }
+
+    private static string? FindSecret(HttpRequest request) =>
+        FindSecret(request.Headers.Authorization.ToString(), request.Query["access_token"].ToString(), request.HttpContext.WebSockets.WebSocketRequestedProtocols);
+
+    private static string? FindSecret(string? authorization, string? accessToken, IList<string> protocols)
+    {
+        if (authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return token.ToString();
+            return authorization[7..].Trim();
         }
 
-        foreach (var p in request.HttpContext.WebSockets.WebSocketRequestedProtocols)
+        if (!string.IsNullOrEmpty(accessToken))
+        {
+            return accessToken;
+        }
+
+        foreach (var p in protocols)
         {
             if (p.StartsWith(KeyProtocolPrefix, StringComparison.Ordinal))
             {

@@ -43,15 +43,25 @@ internal sealed class HubHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>Starts a hub; <paramref name="configure"/> sets options after the test defaults (auth off).</summary>
-    public static async Task<HubHost> StartAsync(Action<HubOptions>? configure = null, string prefix = "")
+    /// <summary>
+    /// Starts a hub; <paramref name="configure"/> sets options after the test defaults (auth off). Streams are served at
+    /// the connection level (<c>UseLifelineStreams</c>, as <c>lifeline serve</c> does) unless <paramref name="leanStreams"/>
+    /// is <see langword="false"/> (the HTTP endpoint alone, as a host that only maps the hub).
+    /// </summary>
+    public static async Task<HubHost> StartAsync(Action<HubOptions>? configure = null, string prefix = "", bool leanStreams = true)
     {
         var builder = WebApplication.CreateSlimBuilder();
         var logs = new CapturingLoggerProvider();
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logs);
         builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Information);
-        builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, 0, l =>
+        {
+            if (leanStreams)
+            {
+                l.UseLifelineStreams(prefix);
+            }
+        }));
         builder.Services.AddLifelineHub(o =>
         {
             o.RequireAuthentication = false;

@@ -27,12 +27,21 @@ public sealed class InProcessHub : IAsyncDisposable
     /// <summary>The hub's services.</summary>
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>Starts a hub with load-test options; <paramref name="configure"/> may change them, <paramref name="listen"/> the endpoint.</summary>
-    public static async Task<InProcessHub> StartAsync(HubStoreKind store, string sqlitePath, int port = 0, Action<HubOptions>? configure = null, Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions>? listen = null)
+    /// <summary>
+    /// Starts a hub with load-test options; <paramref name="configure"/> may change them. Streams are taken at the
+    /// connection level (<c>UseLifelineStreams</c>, as <c>lifeline serve</c> does) unless <paramref name="leanStreams"/> is false.
+    /// </summary>
+    public static async Task<InProcessHub> StartAsync(HubStoreKind store, string sqlitePath, int port = 0, Action<HubOptions>? configure = null, bool leanStreams = true)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, port, l => listen?.Invoke(l)));
+        builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, port, l =>
+        {
+            if (leanStreams)
+            {
+                l.UseLifelineStreams();
+            }
+        }));
         // Experiment switch (docs/hub.md, "Performance"): Kestrel's UnsafePreferInlineScheduling runs socket writes on the
         // writer loop's thread. It lowered latency p50 a little and made p99 far worse here, so hosts keep the default.
         if (Environment.GetEnvironmentVariable("KESTREL_INLINE") == "1")
