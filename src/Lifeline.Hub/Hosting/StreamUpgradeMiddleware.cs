@@ -71,7 +71,32 @@ internal sealed class StreamUpgradeMiddleware(IServiceProvider services, string 
             return;
         }
 
-        await RunAsync(connection, request, parts).ConfigureAwait(false);
+        // The stream runs in this frame (one async frame less per open stream).
+        var hub = parts.Hub;
+#pragma warning disable CA5350 // RFC 6455 mandates SHA-1 for Sec-WebSocket-Accept; it is no security boundary.
+        var accept = Convert.ToBase64String(SHA1.HashData([.. Encoding.ASCII.GetBytes(request.WebSocketKey!), .. WebSocketGuid]));
+#pragma warning restore CA5350
+        var protocol = request.Protocols.Contains(HubAuth.SubProtocol) ? HubAuth.SubProtocol : null;
+        var response = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + accept
+            + (protocol is null ? "" : "\r\nSec-WebSocket-Protocol: " + protocol) + "\r\n\r\n";
+        var flushed = await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(response)).ConfigureAwait(false);
+        if (flushed.IsCanceled || flushed.IsCompleted)
+        {
+            return;
+        }
+
+        var clientId = request.QueryValue("clientId") is { Length: > 0 and <= 128 } id ? id : null;
+        hub.Metrics.Connected(clientId);
+        using var socket = WebSocket.CreateFromStream(new DuplexPipeStream(connection.Transport), new WebSocketCreationOptions
+        {
+            IsServer = true,
+            SubProtocol = protocol,
+            KeepAliveInterval = WebSocketEndpoints.KeepAliveIntervalFor(hub.Options.KeepAliveInterval),
+            KeepAliveTimeout = hub.Options.KeepAliveTimeout,
+        });
+        var subscriber = new Subscriber(socket, hub, request.Filter!, clientId, request.Key, parts.Logger);
+        request = null;   // the parsed head is not kept for the life of the stream
+        await hub.RunConnectionAsync(subscriber).ConfigureAwait(false);
     }
 
     /// <summary>Whether the buffered bytes decide the matter, the request when it is a stream upgrade, and its head's length.</summary>
@@ -115,33 +140,6 @@ internal sealed class StreamUpgradeMiddleware(IServiceProvider services, string 
         request.Filter = filter;
         request.Key = key;
         return true;
-    }
-
-    private static async Task RunAsync(ConnectionContext connection, StreamRequest request, Parts parts)
-    {
-        var hub = parts.Hub;
-#pragma warning disable CA5350 // RFC 6455 mandates SHA-1 for Sec-WebSocket-Accept; it is no security boundary.
-        var accept = Convert.ToBase64String(SHA1.HashData([.. Encoding.ASCII.GetBytes(request.WebSocketKey!), .. WebSocketGuid]));
-#pragma warning restore CA5350
-        var protocol = request.Protocols.Contains(HubAuth.SubProtocol) ? HubAuth.SubProtocol : null;
-        var response = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + accept
-            + (protocol is null ? "" : "\r\nSec-WebSocket-Protocol: " + protocol) + "\r\n\r\n";
-        var flushed = await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(response)).ConfigureAwait(false);
-        if (flushed.IsCanceled || flushed.IsCompleted)
-        {
-            return;
-        }
-
-        var clientId = request.QueryValue("clientId") is { Length: > 0 and <= 128 } id ? id : null;
-        hub.Metrics.Connected(clientId);
-        using var socket = WebSocket.CreateFromStream(new DuplexPipeStream(connection.Transport), new WebSocketCreationOptions
-        {
-            IsServer = true,
-            SubProtocol = protocol,
-            KeepAliveInterval = WebSocketEndpoints.KeepAliveIntervalFor(hub.Options.KeepAliveInterval),
-            KeepAliveTimeout = hub.Options.KeepAliveTimeout,
-        });
-        await hub.RunConnectionAsync(new Subscriber(socket, hub, request.Filter!, clientId, request.Key, parts.Logger)).ConfigureAwait(false);
     }
 
     /// <summary>The hub's services, resolved on the first connection (the host builds them after configuring Kestrel).</summary>

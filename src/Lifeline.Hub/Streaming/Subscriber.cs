@@ -66,12 +66,65 @@ internal sealed partial class Subscriber : HubConnection
         return ValueTask.CompletedTask;
     }
 
+    // One async frame for the whole stream (an idle stream keeps it): the serving code, then, however it ends, leave the
+    // fan-out and send the close frame.
     protected override async Task SendLoopAsync()
     {
         await Task.Yield();
         try
         {
-            await ServeAsync().ConfigureAwait(false);
+            if (_after is not { } after)
+            {
+                var marker = Hub.AddSubscriber(this, acceptLive: true);
+                _lastSent = _scanned = marker;
+                CatchingUp = false;
+                if (!await SendAsync(StreamMessageJson.Serialize(Hello(marker))).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                _liveSent = true;
+                if (!await SendAsync(StreamMessageJson.Serialize(new LiveMessage(marker))).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+            else
+            {
+                var lastId = Hub.CommittedId;
+                Hub.AddSubscriber(this, acceptLive: false);
+                _lastSent = _scanned = after;
+                if (!await SendAsync(StreamMessageJson.Serialize(Hello(lastId))).ConfigureAwait(false)
+                    || !await CatchUpAsync(GapReasons.Retention).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+
+            while (true)
+            {
+                var item = await Queue.TakeAsync().ConfigureAwait(false);
+                switch (item.Kind)
+                {
+                    case QueueItemKind.Closed:
+                        return;
+                    case QueueItemKind.HandedOver when !await item.PendingSend!.ConfigureAwait(false):
+                        return;
+                    case QueueItemKind.Frame when item.Frame!.LastId > _scanned && !await SendFrameAsync(item.Frame).ConfigureAwait(false):
+                        return;
+                    case QueueItemKind.Overflowed:
+                        LogOverflow(Logger, Id, ClientId, _lastSent);
+                        CatchingUp = true;
+                        if (!await CatchUpAsync(GapReasons.Overflow).ConfigureAwait(false))
+                        {
+                            return;
+                        }
+
+                        break;
+                    case QueueItemKind.Heartbeat when !await SendAsync(StreamMessageJson.Serialize(new HeartbeatMessage(Hub.CommittedId, Hub.Time.GetUtcNow()))).ConfigureAwait(false):
+                        return;
+                }
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -81,64 +134,7 @@ internal sealed partial class Subscriber : HubConnection
         finally
         {
             Hub.RemoveSubscriber(this);
-        }
-
-        await SendCloseAsync().ConfigureAwait(false);
-    }
-
-    private async Task ServeAsync()
-    {
-        if (_after is not { } after)
-        {
-            var marker = Hub.AddSubscriber(this, acceptLive: true);
-            _lastSent = _scanned = marker;
-            CatchingUp = false;
-            if (!await SendAsync(StreamMessageJson.Serialize(Hello(marker))).ConfigureAwait(false))
-            {
-                return;
-            }
-
-            _liveSent = true;
-            if (!await SendAsync(StreamMessageJson.Serialize(new LiveMessage(marker))).ConfigureAwait(false))
-            {
-                return;
-            }
-        }
-        else
-        {
-            var lastId = Hub.CommittedId;
-            Hub.AddSubscriber(this, acceptLive: false);
-            _lastSent = _scanned = after;
-            if (!await SendAsync(StreamMessageJson.Serialize(Hello(lastId))).ConfigureAwait(false)
-                || !await CatchUpAsync(GapReasons.Retention).ConfigureAwait(false))
-            {
-                return;
-            }
-        }
-
-        while (true)
-        {
-            var item = await Queue.TakeAsync().ConfigureAwait(false);
-            switch (item.Kind)
-            {
-                case QueueItemKind.Closed:
-                    return;
-                case QueueItemKind.HandedOver when !await item.PendingSend!.ConfigureAwait(false):
-                    return;
-                case QueueItemKind.Frame when item.Frame!.LastId > _scanned && !await SendFrameAsync(item.Frame).ConfigureAwait(false):
-                    return;
-                case QueueItemKind.Overflowed:
-                    LogOverflow(Logger, Id, ClientId, _lastSent);
-                    CatchingUp = true;
-                    if (!await CatchUpAsync(GapReasons.Overflow).ConfigureAwait(false))
-                    {
-                        return;
-                    }
-
-                    break;
-                case QueueItemKind.Heartbeat when !await SendAsync(StreamMessageJson.Serialize(new HeartbeatMessage(Hub.CommittedId, Hub.Time.GetUtcNow()))).ConfigureAwait(false):
-                    return;
-            }
+            await SendCloseAsync().ConfigureAwait(false);
         }
     }
 
