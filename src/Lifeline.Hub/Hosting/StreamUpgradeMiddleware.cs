@@ -190,7 +190,7 @@ internal sealed class StreamUpgradeMiddleware(IServiceProvider services, string 
             }
 
             var request = new StreamRequest { _query = q < 0 ? [] : QueryHelpers.ParseQuery(target[q..]) };
-            bool upgrade = false, connectionUpgrade = false, version13 = false;
+            bool upgrade = false, connectionUpgrade = false, version13 = false, host = false;
             foreach (var line in lines.AsSpan(1))
             {
                 var colon = line.IndexOf(':', StringComparison.Ordinal);
@@ -201,7 +201,11 @@ internal sealed class StreamUpgradeMiddleware(IServiceProvider services, string 
 
                 var name = line[..colon].Trim();
                 var value = line[(colon + 1)..].Trim();
-                if (Is(name, "Upgrade"))
+                if (Is(name, "Host"))
+                {
+                    host = value.Length > 0;
+                }
+                else if (Is(name, "Upgrade"))
                 {
                     upgrade = value.Equals("websocket", StringComparison.OrdinalIgnoreCase);
                 }
@@ -231,7 +235,8 @@ internal sealed class StreamUpgradeMiddleware(IServiceProvider services, string 
                 }
             }
 
-            request.IsUpgrade = upgrade && connectionUpgrade && version13 && request.WebSocketKey is { Length: 24 };
+            // HTTP/1.1 requires Host: a request without one is HTTP's to refuse (400).
+            request.IsUpgrade = host && upgrade && connectionUpgrade && version13 && request.WebSocketKey is { Length: 24 };
             return request;
         }
 

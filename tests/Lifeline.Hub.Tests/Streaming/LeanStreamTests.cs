@@ -78,6 +78,16 @@ public class LeanStreamTests
     }
 
     [Fact]
+    public async Task AnUpgradeWithoutHost_IsLeftToHttp_WhichRefusesIt()
+    {
+        await using var hub = await HubHost.StartAsync();
+        using var socket = await ConnectAsync(hub);
+        await SendAsync(socket, "GET /v1/stream HTTP/1.1\r\n" + UpgradeHeaders);
+
+        Assert.StartsWith("HTTP/1.1 400", await ReadHeadAsync(socket));
+    }
+
+    [Fact]
     public async Task Resume_OverTheHttpPath_IsExactlyOnceInOrder()
     {
         await using var hub = await HubHost.StartAsync(leanStreams: false);
