@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 using Lifeline.Benchmarks.Hub.Load;
 
@@ -16,7 +15,7 @@ namespace Lifeline.Benchmarks.Hub;
 /// read them on core 1. What it reports is the floor that the kernel's loopback TCP and this machine put under any
 /// hub's fan-out: latency p50/p99 and the sender's time per round of N sends.
 /// </summary>
-public sealed partial class FanOutFloorCommand : IBenchCommand
+public sealed class FanOutFloorCommand : IBenchCommand
 {
     /// <inheritdoc />
     public string Name => "hub-floor";
@@ -27,9 +26,9 @@ public sealed partial class FanOutFloorCommand : IBenchCommand
     /// <inheritdoc />
     public async Task<int> RunAsync(string[] args)
     {
-        var count = Arg(args, "--subscribers", 100);
-        var rate = Arg(args, "--rate", 2_000);
-        var seconds = Arg(args, "--seconds", 10);
+        var count = BenchArgs.Int(args, "--subscribers", 100);
+        var rate = BenchArgs.Int(args, "--rate", 2_000);
+        var seconds = BenchArgs.Int(args, "--seconds", 10);
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(count);
@@ -47,10 +46,9 @@ public sealed partial class FanOutFloorCommand : IBenchCommand
         }
 
         var rounds = new List<double>();
-        var stop = false;
         await using (var epoll = EpollLoop.Start(subscribers, cpu: 1))
         {
-            var sender = new Thread(() => SendRounds(senders, Math.Max(1, rate / 100), latency, TimeSpan.FromSeconds(seconds), rounds, ref stop)) { Name = "floor-sender" };
+            var sender = new Thread(() => SendRounds(senders, Math.Max(1, rate / 100), latency, TimeSpan.FromSeconds(seconds), rounds)) { Name = "floor-sender" };
             sender.Start();
             await Task.Run(sender.Join);
         }
@@ -71,14 +69,14 @@ public sealed partial class FanOutFloorCommand : IBenchCommand
         return 0;
     }
 
-    private static void SendRounds(List<Socket> sockets, int perTick, LatencyRecorder latency, TimeSpan duration, List<double> rounds, ref bool stop)
+    private static void SendRounds(List<Socket> sockets, int perTick, LatencyRecorder latency, TimeSpan duration, List<double> rounds)
     {
-        PinThisThread(0);
+        ThreadAffinity.PinCurrentThread(0);
         var tick = Stopwatch.Frequency / 100;
         var start = Stopwatch.GetTimestamp();
         var warmUpEnd = start + (2 * Stopwatch.Frequency);
         var end = warmUpEnd + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-        for (var next = start; next < end && !stop; next += tick)
+        for (var next = start; next < end; next += tick)
         {
             var wait = next - Stopwatch.GetTimestamp();
             if (wait > 0)
@@ -128,20 +126,5 @@ public sealed partial class FanOutFloorCommand : IBenchCommand
 
         json.CopyTo(frame, header);
         return frame;
-    }
-
-    private static void PinThisThread(int cpu)
-    {
-        ulong mask = 1UL << cpu;
-        _ = SchedSetAffinity(0, sizeof(ulong), ref mask);
-    }
-
-    [LibraryImport("libc", EntryPoint = "sched_setaffinity")]
-    private static partial int SchedSetAffinity(int pid, nint size, ref ulong mask);
-
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

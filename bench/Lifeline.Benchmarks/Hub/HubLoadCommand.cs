@@ -23,8 +23,8 @@ public sealed class HubLoadCommand : IBenchCommand
     {
         var scenario = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "all";
         var inProcess = args.Contains("--in-process");
-        var seconds = Arg(args, "--seconds", 10);
-        var subscribers = Arg(args, "--subscribers", 100);
+        var seconds = BenchArgs.Int(args, "--seconds", 10);
+        var subscribers = BenchArgs.Int(args, "--subscribers", 100);
         var runs = scenario == "all"
             ? new[] { "throughput", "latency", "ingest-memory", "ingest-sqlite", "idle", "catchup" }
             : [scenario];
@@ -35,12 +35,12 @@ public sealed class HubLoadCommand : IBenchCommand
             var store = HubStoreKind.Memory;
             switch (run)
             {
-                case "throughput": options.Scenario = HubLoadScenario.Throughput; options.ThroughputRate = Arg(args, "--rate", 0); break;
-                case "latency": options.Scenario = HubLoadScenario.Latency; options.Rate = Arg(args, "--rate", 2_000); break;
+                case "throughput": options.Scenario = HubLoadScenario.Throughput; options.ThroughputRate = BenchArgs.Int(args, "--rate", 0); break;
+                case "latency": options.Scenario = HubLoadScenario.Latency; options.Rate = BenchArgs.Int(args, "--rate", 2_000); break;
                 case "ingest-memory": options.Scenario = HubLoadScenario.Ingest; options.Publishers = 4; break;
                 case "ingest-sqlite": options.Scenario = HubLoadScenario.Ingest; options.Publishers = 4; store = HubStoreKind.Sqlite; break;
-                case "idle": options.Scenario = HubLoadScenario.IdleMemory; options.IdleConnections = Arg(args, "--connections", 5_000); options.IdleSettle = TimeSpan.FromSeconds(Arg(args, "--settle", 35)); options.IdleHold = TimeSpan.FromSeconds(Arg(args, "--hold", 0)); break;
-                case "catchup": options.Scenario = HubLoadScenario.CatchUp; options.CatchUpEntries = Arg(args, "--entries", 1_000_000); options.Publishers = 2; break;
+                case "idle": options.Scenario = HubLoadScenario.IdleMemory; options.IdleConnections = BenchArgs.Int(args, "--connections", 5_000); options.IdleSettle = TimeSpan.FromSeconds(BenchArgs.Int(args, "--settle", 35)); options.IdleHold = TimeSpan.FromSeconds(BenchArgs.Int(args, "--hold", 0)); break;
+                case "catchup": options.Scenario = HubLoadScenario.CatchUp; options.CatchUpEntries = BenchArgs.Int(args, "--entries", 1_000_000); options.Publishers = 2; break;
                 default: Console.Error.WriteLine($"unknown scenario {run}"); return 2;
             }
 
@@ -146,9 +146,4 @@ public sealed class HubLoadCommand : IBenchCommand
         return (process, new Uri(line["LISTENING ".Length..]));
     }
 
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 }

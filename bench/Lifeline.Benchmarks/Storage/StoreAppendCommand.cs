@@ -22,8 +22,8 @@ public sealed class StoreAppendCommand : IBenchCommand
     /// <inheritdoc />
     public async Task<int> RunAsync(string[] args)
     {
-        var total = Arg(args, "--entries", 1_000_000);
-        var batchSize = Arg(args, "--batch", 2_000);
+        var total = BenchArgs.Int(args, "--entries", 1_000_000);
+        var batchSize = BenchArgs.Int(args, "--batch", 2_000);
         var dir = Directory.CreateTempSubdirectory("lifeline-store-append-");
         try
         {
@@ -74,9 +74,4 @@ public sealed class StoreAppendCommand : IBenchCommand
         })];
     }
 
-    private static int Arg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 }

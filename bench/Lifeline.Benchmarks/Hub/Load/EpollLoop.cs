@@ -62,8 +62,7 @@ internal sealed partial class EpollLoop : IAsyncDisposable
     {
         if (_cpu >= 0)
         {
-            ulong mask = 1UL << _cpu;
-            _ = SchedSetAffinity(0, sizeof(ulong), ref mask);
+            ThreadAffinity.PinCurrentThread(_cpu);
         }
 
         var events = new EpollEvent[256];
@@ -107,9 +106,6 @@ internal sealed partial class EpollLoop : IAsyncDisposable
 
     [LibraryImport("libc", EntryPoint = "epoll_wait", SetLastError = true)]
     private static partial int EpollWait(int epfd, [Out] EpollEvent[] events, int maxEvents, int timeout);
-
-    [LibraryImport("libc", EntryPoint = "sched_setaffinity")]
-    private static partial int SchedSetAffinity(int pid, nint size, ref ulong mask);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
