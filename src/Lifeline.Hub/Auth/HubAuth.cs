@@ -59,8 +59,10 @@ internal sealed partial class HubAuth(ApiKeyStore keys, HubOptions options, ILog
     }
 
     /// <summary>The subprotocol to select: <c>lifeline.v1</c> when the client offered it.</summary>
-    public static string? SelectSubProtocol(HttpContext context) =>
-        context.WebSockets.WebSocketRequestedProtocols.Contains(SubProtocol) ? SubProtocol : null;
+    public static string? SelectSubProtocol(HttpContext context) => SelectSubProtocol(context.WebSockets.WebSocketRequestedProtocols);
+
+    /// <summary>The subprotocol to select from those <paramref name="offered"/>: <c>lifeline.v1</c>, or none.</summary>
+    public static string? SelectSubProtocol(IList<string> offered) => offered.Contains(SubProtocol) ? SubProtocol : null;
 
     /// <summary>
     /// The key a request is allowed to use for <paramref name="scope"/>, checked without answering (the connection-level

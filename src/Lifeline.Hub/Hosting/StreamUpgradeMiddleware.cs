@@ -32,6 +32,9 @@ internal sealed class StreamUpgradeMiddleware(IServiceProvider services, string 
     private const int MaxHeadBytes = 8 * 1024;
     private static readonly byte[] WebSocketGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"u8.ToArray();
     private readonly string _path = prefix.TrimEnd('/') + "/v1/stream";
+
+    // "GET {path}": any other request is HTTP's as soon as its first bytes differ, without waiting for its head.
+    private readonly byte[] _requestLineStart = Encoding.ASCII.GetBytes("GET " + prefix.TrimEnd('/') + "/v1/stream");
     private Parts? _parts;
 
     public async Task OnConnectionAsync(ConnectionContext connection)
@@ -76,7 +79,7 @@ internal sealed class StreamUpgradeMiddleware(IServiceProvider services, string 
 #pragma warning disable CA5350 // RFC 6455 mandates SHA-1 for Sec-WebSocket-Accept; it is no security boundary.
         var accept = Convert.ToBase64String(SHA1.HashData([.. Encoding.ASCII.GetBytes(request.WebSocketKey!), .. WebSocketGuid]));
 #pragma warning restore CA5350
-        var protocol = request.Protocols.Contains(HubAuth.SubProtocol) ? HubAuth.SubProtocol : null;
+        var protocol = HubAuth.SelectSubProtocol(request.Protocols);
         var response = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + accept
             + (protocol is null ? "" : "\r\nSec-WebSocket-Protocol: " + protocol) + "\r\n\r\n";
         var flushed = await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(response)).ConfigureAwait(false);
@@ -85,7 +88,7 @@ internal sealed class StreamUpgradeMiddleware(IServiceProvider services, string 
             return;
         }
 
-        var clientId = request.QueryValue("clientId") is { Length: > 0 and <= 128 } id ? id : null;
+        var clientId = WebSocketEndpoints.ClientIdFrom(request.QueryValue("clientId"));
         hub.Metrics.Connected(clientId);
         using var socket = WebSocket.CreateFromStream(new DuplexPipeStream(connection.Transport), new WebSocketCreationOptions
         {
@@ -107,7 +110,13 @@ internal sealed class StreamUpgradeMiddleware(IServiceProvider services, string 
             return (completed, null, 0);
         }
 
-        if (buffer.FirstSpan[0] != (byte)'G')
+        // The bytes so far must be a prefix of "GET {path}", and the target must end right after the path (' ' or '?').
+        Span<byte> start = stackalloc byte[_requestLineStart.Length + 1];
+        var known = (int)Math.Min(buffer.Length, start.Length);
+        buffer.Slice(0, known).CopyTo(start);
+        var matched = Math.Min(known, _requestLineStart.Length);
+        if (!start[..matched].SequenceEqual(_requestLineStart.AsSpan(0, matched))
+            || (known > _requestLineStart.Length && start[^1] is not ((byte)' ' or (byte)'?')))
         {
             return (true, null, 0);
         }
@@ -165,7 +174,7 @@ internal sealed class StreamUpgradeMiddleware(IServiceProvider services, string 
 
         public List<string> Protocols { get; } = [];
 
-        public IEnumerable<KeyValuePair<string, string?>> Query => _query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v)));
+        public IEnumerable<KeyValuePair<string, string?>> Query => WebSocketEndpoints.Parameters(_query);
 
         public LogFilter? Filter { get; set; }
 

@@ -6,6 +6,7 @@ using Lifeline.Hub.Streaming;
 using Lifeline.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
 
 namespace Lifeline.Hub.Hosting;
 
@@ -17,8 +18,7 @@ internal sealed class WebSocketEndpoints(LogHub hub, HubAuth auth, ILoggerFactor
 
     public async Task StreamAsync(HttpContext context)
     {
-        var parameters = context.Request.Query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v)));
-        if (!LogFilter.TryParse(parameters, out var filter, out var error))
+        if (!LogFilter.TryParse(Parameters(context.Request.Query), out var filter, out var error))
         {
             hub.Metrics.BadInput(ErrorCodes.InvalidFilter);
             await HttpResults.ErrorAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidFilter, error).ConfigureAwait(false);
@@ -80,8 +80,7 @@ internal sealed class WebSocketEndpoints(LogHub hub, HubAuth auth, ILoggerFactor
             return default;
         }
 
-        var clientId = context.Request.Query["clientId"].ToString();
-        clientId = clientId.Length is > 0 and <= 128 ? clientId : null;
+        var clientId = ClientIdFrom(context.Request.Query["clientId"].ToString());
         var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = HubAuth.SelectSubProtocol(context),
@@ -91,6 +90,13 @@ internal sealed class WebSocketEndpoints(LogHub hub, HubAuth auth, ILoggerFactor
         hub.Metrics.Connected(clientId);
         return (socket, key, clientId);
     }
+
+    /// <summary>Query parameters as the filter parser takes them (one pair per value).</summary>
+    internal static IEnumerable<KeyValuePair<string, string?>> Parameters(IEnumerable<KeyValuePair<string, StringValues>> query) =>
+        query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v)));
+
+    /// <summary>The stable client id a connection gave (<c>clientId</c>, 1 to 128 characters), or <see langword="null"/>.</summary>
+    internal static string? ClientIdFrom(string? value) => value is { Length: > 0 and <= 128 } ? value : null;
 
     /// <summary>
     /// A connection's ping period: between 3/4 of <paramref name="interval"/> and <paramref name="interval"/>, drawn
