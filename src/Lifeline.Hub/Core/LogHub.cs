@@ -395,7 +395,7 @@ internal sealed partial class LogHub : IAsyncDisposable
             {
                 frames.Clear();
                 var filter = group.Filter;
-                SharedFrame.Build(batch, filter.MatchesAll ? null : e => filter.Matches(e.Level, e.Source, e.Message), _options.MaxFrameBytes, frames);
+                SharedFrame.Build(batch, filter, _options.MaxFrameBytes, frames);
                 if (filter.MatchesAll)
                 {
                     foreach (var frame in frames)

@@ -1,4 +1,5 @@
 using Lifeline.Hub.Storage;
+using Lifeline.Protocol;
 
 namespace Lifeline.Hub.Streaming;
 
@@ -24,10 +25,11 @@ internal sealed class SharedFrame(byte[] bytes, long firstId, long lastId, int c
 
     /// <summary>
     /// Builds frames of about <paramref name="maxFrameBytes"/> (one entry may exceed it) from the entries of
-    /// <paramref name="source"/> that <paramref name="include"/> selects, in order.
+    /// <paramref name="source"/> that <paramref name="filter"/> matches, in order.
     /// </summary>
-    public static void Build(IReadOnlyList<StoredEntry> source, Func<StoredEntry, bool>? include, int maxFrameBytes, List<SharedFrame> into)
+    public static void Build(IReadOnlyList<StoredEntry> source, LogFilter filter, int maxFrameBytes, List<SharedFrame> into)
     {
+        Func<StoredEntry, bool>? include = filter.MatchesAll ? null : e => filter.Matches(e.Level, e.Source, e.Message);
         var start = 0;
         while (start < source.Count)
         {

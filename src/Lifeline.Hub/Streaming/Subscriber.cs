@@ -157,20 +157,12 @@ internal sealed partial class Subscriber : HubConnection
                         continue;
                     }
 
-                    var send = StartSend(frame.Bytes);
-                    if (!send.IsCompleted)
+                    if (!TrySendFrame(frame, out var pending) || pending is not null)
                     {
-                        Queue.HandOver(FinishFrameAsync(send, frame));
+                        // Pending: the send loop awaits it first. Failed: the close is requested; the loop sends it.
+                        Queue.HandOver(pending);
                         return;
                     }
-
-                    if (!EndSend(send))
-                    {
-                        Queue.HandOver(null);
-                        return;
-                    }
-
-                    FrameSent(frame);
                 }
             }
             while (!Queue.TryPark());
@@ -257,7 +249,7 @@ internal sealed partial class Subscriber : HubConnection
                 }
 
                 frames.Clear();
-                SharedFrame.Build(page, Filter.MatchesAll ? null : e => Filter.Matches(e.Level, e.Source, e.Message), Hub.Options.MaxFrameBytes, frames);
+                SharedFrame.Build(page, Filter, Hub.Options.MaxFrameBytes, frames);
                 foreach (var f in frames)
                 {
                     if (!await SendFrameAsync(f).ConfigureAwait(false))
@@ -299,9 +291,21 @@ internal sealed partial class Subscriber : HubConnection
         return await SendAsync(StreamMessageJson.Serialize(new GapMessage(from, to, reason))).ConfigureAwait(false);
     }
 
-    private async ValueTask<bool> SendFrameAsync(SharedFrame frame)
+    /// <summary>
+    /// Sends a frame and records it as sent. <see langword="false"/>: the socket failed (the close is requested). A send
+    /// that does not complete at once is returned in <paramref name="pending"/>, which records it when it does.
+    /// </summary>
+    private bool TrySendFrame(SharedFrame frame, out Task<bool>? pending)
     {
-        if (!await SendAsync(frame.Bytes).ConfigureAwait(false))
+        pending = null;
+        var send = StartSend(frame.Bytes);
+        if (!send.IsCompleted)
+        {
+            pending = FinishFrameAsync(send, frame);
+            return true;
+        }
+
+        if (!EndSend(send))
         {
             return false;
         }
@@ -309,6 +313,11 @@ internal sealed partial class Subscriber : HubConnection
         FrameSent(frame);
         return true;
     }
+
+    private ValueTask<bool> SendFrameAsync(SharedFrame frame) =>
+        !TrySendFrame(frame, out var pending) ? ValueTask.FromResult(false)
+        : pending is null ? ValueTask.FromResult(true)
+        : new ValueTask<bool>(pending);
 
     private async Task<bool> FinishFrameAsync(ValueTask send, SharedFrame frame)
     {
