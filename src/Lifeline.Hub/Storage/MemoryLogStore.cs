@@ -8,18 +8,16 @@ internal sealed class MemoryLogStore(int maxEntries, long maxBytes) : ILogStore
 {
     private readonly Lock _lock = new();
 
-    // Invariant: _ring[(_head + i) % _ring.Length] holds id _oldestId + i for 0 <= i < _count.
-    private StoredEntry[] _ring = new StoredEntry[Math.Min(maxEntries, 1024)];
-    private int _head;
-    private int _count;
+    // Invariant: _ring[i] holds id OldestId + i for 0 <= i < _ring.Count.
+    private readonly Ring<StoredEntry> _ring = new(Math.Min(maxEntries, 1024));
     private long _bytes;
     private long _lastId;
 
     public long LastId { get { lock (_lock) { return _lastId; } } }
 
-    public long OldestId { get { lock (_lock) { return _lastId - _count + 1; } } }
+    public long OldestId { get { lock (_lock) { return _lastId - _ring.Count + 1; } } }
 
-    public long Count { get { lock (_lock) { return _count; } } }
+    public long Count { get { lock (_lock) { return _ring.Count; } } }
 
     public long Bytes { get { lock (_lock) { return _bytes; } } }
 
@@ -31,11 +29,11 @@ internal sealed class MemoryLogStore(int maxEntries, long maxBytes) : ILogStore
         {
             foreach (var e in entries)
             {
-                if (_count == _ring.Length)
+                if (_ring.Count == _ring.Capacity)
                 {
-                    if (_ring.Length < maxEntries)
+                    if (_ring.Capacity < maxEntries)
                     {
-                        Grow();
+                        _ring.Grow((int)Math.Min(maxEntries, (long)_ring.Capacity * 2));
                     }
                     else
                     {
@@ -43,11 +41,10 @@ internal sealed class MemoryLogStore(int maxEntries, long maxBytes) : ILogStore
                     }
                 }
 
-                _ring[(_head + _count) % _ring.Length] = e;
-                _count++;
+                _ring.Add(e);
                 _bytes += e.Json.Length;
                 _lastId = e.Id;
-                while (_bytes > maxBytes && _count > 1)
+                while (_bytes > maxBytes && _ring.Count > 1)
                 {
                     EvictOldest();
                 }
@@ -61,11 +58,11 @@ internal sealed class MemoryLogStore(int maxEntries, long maxBytes) : ILogStore
     {
         lock (_lock)
         {
-            var oldest = _lastId - _count + 1;
+            var oldest = _lastId - _ring.Count + 1;
             var skip = Math.Max(0, afterId - oldest + 1);
-            for (var i = skip; i < _count && max > 0; i++, max--)
+            for (var i = skip; i < _ring.Count && max > 0; i++, max--)
             {
-                into.Add(_ring[(_head + (int)i) % _ring.Length]);
+                into.Add(_ring[(int)i]);
             }
 
             return ValueTask.FromResult(oldest);
@@ -76,7 +73,7 @@ internal sealed class MemoryLogStore(int maxEntries, long maxBytes) : ILogStore
     {
         lock (_lock)
         {
-            while (_count > 0 && _ring[_head].ReceivedTicks < receivedBeforeTicks)
+            while (_ring.Count > 0 && _ring[0].ReceivedTicks < receivedBeforeTicks)
             {
                 EvictOldest();
             }
@@ -87,23 +84,5 @@ internal sealed class MemoryLogStore(int maxEntries, long maxBytes) : ILogStore
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private void EvictOldest()
-    {
-        _bytes -= _ring[_head].Json.Length;
-        _ring[_head] = null!;
-        _head = (_head + 1) % _ring.Length;
-        _count--;
-    }
-
-    private void Grow()
-    {
-        var bigger = new StoredEntry[(int)Math.Min(maxEntries, (long)_ring.Length * 2)];
-        for (var i = 0; i < _count; i++)
-        {
-            bigger[i] = _ring[(_head + i) % _ring.Length];
-        }
-
-        _ring = bigger;
-        _head = 0;
-    }
+    private void EvictOldest() => _bytes -= _ring.RemoveOldest().Json.Length;
 }

@@ -1,3 +1,5 @@
+using Lifeline.Hub.Storage;
+
 namespace Lifeline.Hub.Streaming;
 
 /// <summary>
@@ -11,9 +13,7 @@ namespace Lifeline.Hub.Streaming;
 internal sealed class RecentFrames(long maxBytes)
 {
     private readonly Lock _lock = new();
-    private SharedFrame[] _ring = new SharedFrame[64];
-    private int _head;
-    private int _count;
+    private readonly Ring<SharedFrame> _ring = new(64);
     private long _bytes;
 
     /// <summary>Bytes held now.</summary>
@@ -29,33 +29,23 @@ internal sealed class RecentFrames(long maxBytes)
 
         lock (_lock)
         {
-            if (_count > 0 && At(_count - 1).LastId >= frame.FirstId)
+            if (_ring.Count > 0 && _ring[_ring.Count - 1].LastId >= frame.FirstId)
             {
                 // Not after the newest (ids were reassigned after a failed append): start again from this frame.
-                Clear();
+                _ring.Clear();
+                _bytes = 0;
             }
 
-            if (_count == _ring.Length)
+            if (_ring.Count == _ring.Capacity)
             {
-                var bigger = new SharedFrame[_ring.Length * 2];
-                for (var i = 0; i < _count; i++)
-                {
-                    bigger[i] = At(i);
-                }
-
-                _ring = bigger;
-                _head = 0;
+                _ring.Grow(_ring.Capacity * 2);
             }
 
-            _ring[(_head + _count) % _ring.Length] = frame;
-            _count++;
+            _ring.Add(frame);
             _bytes += frame.Bytes.Length;
-            while (_bytes > maxBytes && _count > 0)
+            while (_bytes > maxBytes && _ring.Count > 0)
             {
-                _bytes -= _ring[_head].Bytes.Length;
-                _ring[_head] = null!;
-                _head = (_head + 1) % _ring.Length;
-                _count--;
+                _bytes -= _ring.RemoveOldest().Bytes.Length;
             }
         }
     }
@@ -73,11 +63,11 @@ internal sealed class RecentFrames(long maxBytes)
         lock (_lock)
         {
             // Binary search for the first frame with FirstId >= firstId.
-            int lo = 0, hi = _count;
+            int lo = 0, hi = _ring.Count;
             while (lo < hi)
             {
                 var mid = (lo + hi) >>> 1;
-                if (At(mid).FirstId < firstId)
+                if (_ring[mid].FirstId < firstId)
                 {
                     lo = mid + 1;
                 }
@@ -87,12 +77,12 @@ internal sealed class RecentFrames(long maxBytes)
                 }
             }
 
-            if (lo == _count)
+            if (lo == _ring.Count)
             {
                 return null;
             }
 
-            var frame = At(lo);
+            var frame = _ring[lo];
             if (frame.FirstId == firstId)
             {
                 return frame.LastId <= lastId && frame.Bytes.Length >= minBytes ? frame : null;
@@ -101,14 +91,5 @@ internal sealed class RecentFrames(long maxBytes)
             nextFirstId = frame.Bytes.Length >= minBytes ? frame.FirstId : 0;
             return null;
         }
-    }
-
-    private SharedFrame At(int index) => _ring[(_head + index) % _ring.Length];
-
-    private void Clear()
-    {
-        Array.Clear(_ring);
-        _head = _count = 0;
-        _bytes = 0;
     }
 }
