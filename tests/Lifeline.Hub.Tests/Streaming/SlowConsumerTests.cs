@@ -20,6 +20,17 @@ public class SlowConsumerTests
         more?.Invoke(o);
     });
 
+    /// <summary>
+    /// A store that keeps 2,000 of the 30,000 entries published. With no recent live frames held (the default here),
+    /// what the store retains is all a catch-up can use.
+    /// </summary>
+    private static Task<HubHost> StartBehindRetentionAsync(long recentFramesBytes = 0, SlowConsumerPolicy policy = SlowConsumerPolicy.Gap) => StartAsync(o =>
+    {
+        o.MemoryMaxEntries = 2_000;
+        o.RecentFramesBytes = recentFramesBytes;
+        o.SlowConsumerPolicy = policy;
+    });
+
     private static async Task PublishAsync(HubHost hub)
     {
         for (var i = 0; i < Count; i += 1_000)
@@ -54,12 +65,7 @@ public class SlowConsumerTests
     [Fact]
     public async Task SlowSubscriber_BehindRetention_GapPolicy_GetsOverflowGap_AndEveryIdIsAccountedFor()
     {
-        // What the store retains is under test: no recent live frames to serve the catch-up from.
-        await using var hub = await StartAsync(o =>
-        {
-            o.MemoryMaxEntries = 2_000;
-            o.RecentFramesBytes = 0;
-        });
+        await using var hub = await StartBehindRetentionAsync();
         await using var slow = await hub.SubscribeAsync();
         await slow.ReceiveUntilAsync<LiveMessage>();
         await PublishAsync(hub);
@@ -91,12 +97,7 @@ public class SlowConsumerTests
     [Fact]
     public async Task SlowSubscriber_BehindRetention_ClosePolicy_Closes4008_WithItsResumePosition()
     {
-        await using var hub = await StartAsync(o =>
-        {
-            o.MemoryMaxEntries = 2_000;
-            o.RecentFramesBytes = 0;
-            o.SlowConsumerPolicy = SlowConsumerPolicy.Close;
-        });
+        await using var hub = await StartBehindRetentionAsync(policy: SlowConsumerPolicy.Close);
         await using var slow = await hub.SubscribeAsync();
         await slow.ReceiveUntilAsync<LiveMessage>();
         await PublishAsync(hub);
@@ -129,11 +130,7 @@ public class SlowConsumerTests
     public async Task SlowSubscriber_BehindRetention_WithinRecentFrames_CatchesUpFromThem_WithoutAGap()
     {
         // The store keeps 2,000 entries, but the ~18 MB of live frames are still held: nothing is lost to this subscriber.
-        await using var hub = await StartAsync(o =>
-        {
-            o.MemoryMaxEntries = 2_000;
-            o.RecentFramesBytes = 64L << 20;
-        });
+        await using var hub = await StartBehindRetentionAsync(recentFramesBytes: 64L << 20);
         await using var slow = await hub.SubscribeAsync();
         await slow.ReceiveUntilAsync<LiveMessage>();
         await PublishAsync(hub);
