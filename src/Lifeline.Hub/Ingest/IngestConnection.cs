@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using Lifeline.Hub.Auth;
 using Lifeline.Hub.Core;
+using Lifeline.Hub.Log;
 using Lifeline.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -18,11 +19,13 @@ internal sealed partial class IngestConnection : HubConnection
     private readonly Channel<(string Ref, Task<(PublishResult Result, bool Replayed)>? Pending, ErrorMessage? Error)> _answers =
         Channel.CreateBounded<(string, Task<(PublishResult, bool)>?, ErrorMessage?)>(new BoundedChannelOptions(256) { SingleReader = true, SingleWriter = true });
 
+    private readonly IEntryLog _log;
     private readonly TokenBucket _flood;
 
-    public IngestConnection(WebSocket socket, LogHub hub, string? clientId, ApiKey? key, ILogger logger)
+    public IngestConnection(WebSocket socket, HubContext hub, IEntryLog log, string? clientId, ApiKey? key, ILogger logger)
         : base(socket, hub, clientId, key, logger)
     {
+        _log = log;
         _flood = new TokenBucket(hub.Options.MaxMessagesPerSecond, hub.Time);
     }
 
@@ -61,7 +64,7 @@ internal sealed partial class IngestConnection : HubConnection
         }
 
         var key = ClientId is null ? null : $"{ClientId}/{@ref}";
-        await AnswerAsync(@ref!, Hub.IngestAsync(entries, key, CancellationToken.None), null).ConfigureAwait(false);
+        await AnswerAsync(@ref!, _log.AppendAsync(entries, key, CancellationToken.None), null).ConfigureAwait(false);
     }
 
     protected override async Task SendLoopAsync()
