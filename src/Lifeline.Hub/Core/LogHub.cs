@@ -47,9 +47,10 @@ internal sealed partial class LogHub : IAsyncDisposable
         Metrics = metrics;
         Connections = connections;
         Time = _options.TimeProvider;
-        _idempotency = new IdempotencyCache(_options.IdempotencyCapacity, _options.IdempotencyWindow, Time);
+        var keyLimits = new IdempotencyLimits(_options.IdempotencyCapacity, _options.IdempotencyWindow);
+        _idempotency = new IdempotencyCache(keyLimits, Time);
         Store = _options.Store == HubStoreKind.Sqlite
-            ? new SqliteLogStore(_options.SqlitePath, _options.SqliteSynchronousFull, _options.RetentionMaxBytes)
+            ? new SqliteLogStore(_options.SqlitePath, _options.SqliteSynchronousFull, _options.RetentionMaxBytes, keyLimits)
             : new MemoryLogStore(_options.MemoryMaxEntries, _options.MemoryMaxBytes);
         StartedAt = Time.GetUtcNow();
         RecentFrames = new RecentFrames(_options.RecentFramesBytes);
@@ -83,6 +84,9 @@ internal sealed partial class LogHub : IAsyncDisposable
     {
         await Store.OpenAsync(cancellationToken).ConfigureAwait(false);
         _committedId = _lastAssigned = Store.LastId;
+
+        // Before any ingest is accepted: a retry of a batch stored before a restart is answered, not stored again.
+        _idempotency.Restore(await Store.ReadIdempotencyKeysAsync(cancellationToken).ConfigureAwait(false));
         Metrics.Attach(this);
         _writerLoop = WriterLoopAsync();
         _heartbeatLoop = HeartbeatLoopAsync(_stopping.Token);
@@ -97,7 +101,7 @@ internal sealed partial class LogHub : IAsyncDisposable
     /// <summary>Stores a validated batch; completes once it is in the store. A remembered <paramref name="idempotencyKey"/> replays the first answer.</summary>
     public async Task<(PublishResult Result, bool Replayed)> IngestAsync(List<EntryFields> entries, string? idempotencyKey, CancellationToken cancellationToken)
     {
-        var work = new IngestWork(entries);
+        var work = new IngestWork(entries, idempotencyKey);
         if (idempotencyKey is not null && _idempotency.GetOrAdd(idempotencyKey, work.Completion.Task) is { } remembered)
         {
             return (await remembered.WaitAsync(cancellationToken).ConfigureAwait(false), true);
@@ -290,6 +294,7 @@ internal sealed partial class LogHub : IAsyncDisposable
         using var json = new Utf8JsonWriter(buffer);
         var batch = new List<StoredEntry>();
         var works = new List<IngestWork>();
+        var keys = new List<IdempotencyRecord>();
         var frames = new List<SharedFrame>();
         var pumps = new List<Subscriber>();
         while (await _ingest.Reader.WaitToReadAsync().ConfigureAwait(false))
@@ -320,6 +325,11 @@ internal sealed partial class LogHub : IAsyncDisposable
                     }
 
                     work.Result = new PublishResult(work.Entries.Count, work.Entries.Count == 0 ? 0 : first, work.Entries.Count == 0 ? 0 : _lastAssigned);
+                    if (work.IdempotencyKey is { } key && work.Entries.Count > 0)
+                    {
+                        // Committed with the entries. An empty batch stores nothing, so its retry stores nothing either.
+                        keys.Add(new IdempotencyRecord(key, work.Result, now.UtcTicks));
+                    }
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -334,10 +344,11 @@ internal sealed partial class LogHub : IAsyncDisposable
 
                 batch.Clear();
                 works.Clear();
+                keys.Clear();
                 continue;
             }
 
-            await CommitAsync(batch, works, frames, pumps).ConfigureAwait(false);
+            await CommitAsync(batch, works, keys, frames, pumps).ConfigureAwait(false);
             if (retention)
             {
                 await RunRetentionAsync().ConfigureAwait(false);
@@ -345,13 +356,13 @@ internal sealed partial class LogHub : IAsyncDisposable
         }
     }
 
-    private async Task CommitAsync(List<StoredEntry> batch, List<IngestWork> works, List<SharedFrame> frames, List<Subscriber> pumps)
+    private async Task CommitAsync(List<StoredEntry> batch, List<IngestWork> works, List<IdempotencyRecord> keys, List<SharedFrame> frames, List<Subscriber> pumps)
     {
         try
         {
             if (batch.Count > 0)
             {
-                await Store.AppendAsync(batch, CancellationToken.None).ConfigureAwait(false);
+                await Store.AppendAsync(batch, keys, CancellationToken.None).ConfigureAwait(false);
                 FanOut(batch, frames, pumps);
                 Metrics.Ingested(batch.Count);
             }
@@ -382,6 +393,7 @@ internal sealed partial class LogHub : IAsyncDisposable
 
             batch.Clear();
             works.Clear();
+            keys.Clear();
             pumps.Clear();
         }
     }
@@ -458,7 +470,7 @@ internal sealed partial class LogHub : IAsyncDisposable
         }
     }
 
-    private static readonly IngestWork RetentionWork = new([]);
+    private static readonly IngestWork RetentionWork = new([], null);
 
     private async Task RetentionLoopAsync(CancellationToken cancellationToken)
     {
