@@ -23,7 +23,7 @@ internal sealed partial class LocalEntryLog : IEntryLog
     /// <summary>Publishes waiting for the writer: past this many, publishers wait (backpressure) instead of queueing more.</summary>
     private const int IngestQueueCapacity = 4096;
 
-    private static readonly IngestWork RetentionWork = new([]);
+    private static readonly IngestWork RetentionWork = new([], null);
 
     private readonly HubOptions _options;
     private readonly TimeProvider _time;
@@ -51,9 +51,10 @@ internal sealed partial class LocalEntryLog : IEntryLog
         _time = options.TimeProvider;
         _metrics = metrics;
         _logger = logger;
-        _idempotency = new IdempotencyCache(options.IdempotencyCapacity, options.IdempotencyWindow, _time);
+        var keyLimits = new IdempotencyLimits(options.IdempotencyCapacity, options.IdempotencyWindow);
+        _idempotency = new IdempotencyCache(keyLimits, _time);
         _store = options.Store == HubStoreKind.Sqlite
-            ? new SqliteLogStore(options.SqlitePath, options.SqliteSynchronousFull, options.RetentionMaxBytes)
+            ? new SqliteLogStore(options.SqlitePath, options.SqliteSynchronousFull, options.RetentionMaxBytes, keyLimits)
             : new MemoryLogStore(options.MemoryMaxEntries, options.MemoryMaxBytes);
     }
 
@@ -70,6 +71,9 @@ internal sealed partial class LocalEntryLog : IEntryLog
         _sink = sink;
         await _store.OpenAsync(cancellationToken).ConfigureAwait(false);
         _committedId = _lastAssigned = _store.LastId;
+
+        // Before any ingest is accepted: a retry of a batch stored before a restart is answered, not stored again.
+        _idempotency.Restore(await _store.ReadIdempotencyKeysAsync(cancellationToken).ConfigureAwait(false));
         _writerLoop = WriterLoopAsync();
         if (_options.RetentionMaxAge is not null)
         {
@@ -79,7 +83,7 @@ internal sealed partial class LocalEntryLog : IEntryLog
 
     public async Task<(PublishResult Result, bool Replayed)> AppendAsync(List<EntryFields> entries, string? idempotencyKey, CancellationToken cancellationToken)
     {
-        var work = new IngestWork(entries);
+        var work = new IngestWork(entries, idempotencyKey);
         if (idempotencyKey is not null && _idempotency.GetOrAdd(idempotencyKey, work.Completion.Task) is { } remembered)
         {
             return (await remembered.WaitAsync(cancellationToken).ConfigureAwait(false), true);
@@ -136,6 +140,7 @@ internal sealed partial class LocalEntryLog : IEntryLog
         using var json = new Utf8JsonWriter(buffer);
         var batch = new List<StoredEntry>();
         var works = new List<IngestWork>();
+        var keys = new List<IdempotencyRecord>();
         while (await _ingest.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             var retention = false;
@@ -164,6 +169,11 @@ internal sealed partial class LocalEntryLog : IEntryLog
                     }
 
                     work.Result = new PublishResult(work.Entries.Count, work.Entries.Count == 0 ? 0 : first, work.Entries.Count == 0 ? 0 : _lastAssigned);
+                    if (work.IdempotencyKey is { } key && work.Entries.Count > 0)
+                    {
+                        // Committed with the entries. An empty batch stores nothing, so its retry stores nothing either.
+                        keys.Add(new IdempotencyRecord(key, work.Result, now.UtcTicks));
+                    }
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -178,10 +188,11 @@ internal sealed partial class LocalEntryLog : IEntryLog
 
                 batch.Clear();
                 works.Clear();
+                keys.Clear();
                 continue;
             }
 
-            await CommitAsync(batch, works).ConfigureAwait(false);
+            await CommitAsync(batch, works, keys).ConfigureAwait(false);
             if (retention)
             {
                 await RunRetentionAsync().ConfigureAwait(false);
@@ -189,13 +200,13 @@ internal sealed partial class LocalEntryLog : IEntryLog
         }
     }
 
-    private async Task CommitAsync(List<StoredEntry> batch, List<IngestWork> works)
+    private async Task CommitAsync(List<StoredEntry> batch, List<IngestWork> works, List<IdempotencyRecord> keys)
     {
         try
         {
             if (batch.Count > 0)
             {
-                await _store.AppendAsync(batch, CancellationToken.None).ConfigureAwait(false);
+                await _store.AppendAsync(batch, keys, CancellationToken.None).ConfigureAwait(false);
                 Volatile.Write(ref _committedId, batch[^1].Id);
                 _sink.Publish(batch);
                 _metrics.Ingested(batch.Count);
@@ -222,6 +233,7 @@ internal sealed partial class LocalEntryLog : IEntryLog
             _sink.Deliver();
             batch.Clear();
             works.Clear();
+            keys.Clear();
         }
     }
 
