@@ -16,20 +16,29 @@ internal abstract partial class HubConnection
     // first pending send (an idle connection has none); disposed by RunAsync once both loops have ended, so the strong
     // reference its callback state holds lives no longer than the connection's run.
     private ITimer? _sendDeadline;
+    private long _sendWaitingSince;   // TimeProvider timestamp of the pending send's start; 0 when none is pending
     private int _sendDeadlinePassed;
 
     /// <summary>Whether the send deadline aborted this connection.</summary>
     public bool SendDeadlinePassed => Volatile.Read(ref _sendDeadlinePassed) != 0;
+
+    /// <summary>How long the send under way has waited for the peer (zero when no send waits): <c>sendWaitMs</c> in the stats.</summary>
+    public TimeSpan SendWaiting => Volatile.Read(ref _sendWaitingSince) is var since and not 0 ? Hub.Time.GetElapsedTime(since) : TimeSpan.Zero;
 
     private TimeSpan SendTimeout => Hub.Options.KeepAliveInterval + Hub.Options.KeepAliveTimeout;
 
     private void ArmSendDeadline()
     {
         _sendDeadline ??= Hub.Time.CreateTimer(static state => ((HubConnection)state!).OnSendDeadline(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        Volatile.Write(ref _sendWaitingSince, Math.Max(1, Hub.Time.GetTimestamp()));
         _sendDeadline.Change(SendTimeout, Timeout.InfiniteTimeSpan);
     }
 
-    private void DisarmSendDeadline() => _sendDeadline?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    private void DisarmSendDeadline()
+    {
+        Volatile.Write(ref _sendWaitingSince, 0);
+        _sendDeadline?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
 
     private void DisposeSendDeadline() => _sendDeadline?.Dispose();
 

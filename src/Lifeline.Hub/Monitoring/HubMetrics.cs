@@ -47,7 +47,7 @@ internal sealed class HubMetrics : IDisposable
         _reconnects = _meter.CreateCounter<long>("lifeline.hub.reconnects", "{connection}", "Connections of a clientId seen before");
         _meter.CreateObservableGauge("lifeline.hub.subscribers", () => _hub?.Subscribers.Count() ?? 0, "{connection}", "Open subscriber streams");
         _meter.CreateObservableGauge("lifeline.hub.publishers", () => Volatile.Read(ref _publishers), "{connection}", "Open ingest sockets");
-        _meter.CreateObservableGauge("lifeline.hub.subscriber.lag", ObserveLag, "{entry}", "Committed ids a subscriber has not examined yet, per subscriber");
+        _meter.CreateObservableGauge("lifeline.hub.subscriber.lag", ObserveLag, "{entry}", "The largest number of committed ids a subscriber has not examined yet, by state (live, catching_up)");
     }
 
     public RateMeter IngestRate { get; }
@@ -137,16 +137,31 @@ internal sealed class HubMetrics : IDisposable
 
     public void Dispose() => _meter.Dispose();
 
-    private IEnumerable<Measurement<long>> ObserveLag()
+    // Aggregated so that the series are bounded (two): a tag per subscriber id or client id would make one series per
+    // connection ever seen, which metric back-ends cannot hold. Per-subscriber lag is in /v1/stats.
+    private static readonly KeyValuePair<string, object?> LiveState = new("state", "live");
+    private static readonly KeyValuePair<string, object?> CatchingUpState = new("state", "catching_up");
+
+    private Measurement<long>[] ObserveLag()
     {
         if (_hub is not { } hub)
         {
-            yield break;
+            return [];
         }
 
+        long live = 0, catchingUp = 0;
         foreach (var s in hub.Subscribers)
         {
-            yield return new Measurement<long>(s.Lag, new KeyValuePair<string, object?>("subscriber", s.Id), new KeyValuePair<string, object?>("client_id", s.ClientId));
+            if (s.CatchingUp)
+            {
+                catchingUp = Math.Max(catchingUp, s.Lag);
+            }
+            else
+            {
+                live = Math.Max(live, s.Lag);
+            }
         }
+
+        return [new(live, LiveState), new(catchingUp, CatchingUpState)];
     }
 }

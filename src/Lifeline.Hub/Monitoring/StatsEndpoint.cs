@@ -63,6 +63,7 @@ internal sealed class StatsEndpoint(LogHub hub, HubAuth auth, ApiKeyStore keys)
                 w.WriteNumber("lag"u8, s.Lag);
                 w.WriteNumber("queuedBytes"u8, s.Queue.QueuedBytes);
                 w.WriteBoolean("catchingUp"u8, s.CatchingUp);
+                w.WriteNumber("sendWaitMs"u8, (long)s.SendWaiting.TotalMilliseconds);
                 w.WriteEndObject();
             }
 

@@ -25,6 +25,10 @@ internal sealed partial class Subscriber : HubConnection, IFrameSender
     private long _scanned;
     private bool _liveSent;
 
+    // The send loop's own state: set when it starts reading the store, cleared when it has joined the live stream. Frames
+    // sent while it is clear advance _scanned (an overflow the loop has not seen yet does not change that).
+    private bool _catchingUp = true;
+
     public Subscriber(WebSocket socket, HubContext hub, FanOut fanOut, IEntryLog log, LogFilter filter, string? clientId, ApiKey? key, ILogger logger)
         : base(socket, hub, clientId, key, logger)
     {
@@ -48,11 +52,25 @@ internal sealed partial class Subscriber : HubConnection, IFrameSender
     /// <summary>When this subscriber last sent anything (TimeProvider timestamp), for heartbeats.</summary>
     public long LastSendTimestamp { get; private set; }
 
-    /// <summary>Whether the subscriber is reading the store rather than the live stream.</summary>
-    public bool CatchingUp { get; private set; } = true;
+    /// <summary>
+    /// Whether the subscriber is reading the store rather than the live stream: from its start (with <c>after</c>) or
+    /// from an overflow (at once, even while its send loop is still waiting on a send) until it is live again.
+    /// </summary>
+    public bool CatchingUp => Volatile.Read(ref _catchingUp) || !Queue.IsAccepting;
 
-    /// <summary>How many committed ids this subscriber has not examined yet.</summary>
-    public long Lag => Math.Max(0, _fanOut.CommittedId - Volatile.Read(ref _scanned));
+    /// <summary>
+    /// How many committed ids this subscriber has not examined yet. A live subscriber with nothing queued or being sent
+    /// has examined them all (entries its filter excludes are examined, not lag); otherwise it has examined through
+    /// <see cref="_scanned"/>.
+    /// </summary>
+    public long Lag
+    {
+        get
+        {
+            var committed = _fanOut.CommittedId;
+            return !Volatile.Read(ref _catchingUp) && Queue.IsIdle ? 0 : Math.Max(0, committed - Volatile.Read(ref _scanned));
+        }
+    }
 
     public override long? ResumePosition => Volatile.Read(ref _lastSent);
 
@@ -82,7 +100,7 @@ internal sealed partial class Subscriber : HubConnection, IFrameSender
             {
                 var marker = _fanOut.Add(this, acceptLive: true);
                 _lastSent = _scanned = marker;
-                CatchingUp = false;
+                Volatile.Write(ref _catchingUp, false);
                 if (!await SendAsync(StreamMessageJson.Serialize(Hello(marker))).ConfigureAwait(false))
                 {
                     return;
@@ -119,7 +137,7 @@ internal sealed partial class Subscriber : HubConnection, IFrameSender
                         return;
                     case QueueItemKind.Overflowed:
                         LogOverflow(Logger, Id, ClientId, _lastSent);
-                        CatchingUp = true;
+                        Volatile.Write(ref _catchingUp, true);
                         if (!await CatchUpAsync(GapReasons.Overflow).ConfigureAwait(false))
                         {
                             return;
@@ -240,7 +258,7 @@ internal sealed partial class Subscriber : HubConnection, IFrameSender
             if (final)
             {
                 Volatile.Write(ref _scanned, Math.Max(_scanned, target));
-                CatchingUp = false;
+                Volatile.Write(ref _catchingUp, false);
                 if (!_liveSent)
                 {
                     _liveSent = true;
@@ -307,7 +325,7 @@ internal sealed partial class Subscriber : HubConnection, IFrameSender
     {
         LastSendTimestamp = Hub.Time.GetTimestamp();
         Volatile.Write(ref _lastSent, frame.LastId);
-        if (!CatchingUp)
+        if (!_catchingUp)
         {
             Volatile.Write(ref _scanned, frame.LastId);
         }

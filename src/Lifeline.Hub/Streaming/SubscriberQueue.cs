@@ -42,6 +42,18 @@ internal sealed class SubscriberQueue(long maxBytes, IFrameSender sender)
     /// <summary>Bytes queued now.</summary>
     public long QueuedBytes { get { lock (_lock) { return _bytes; } } }
 
+    /// <summary>
+    /// Whether live frames are taken. <see langword="false"/> before the subscriber joins the live stream and from an
+    /// overflow until its catch-up re-opens the queue (stats: it is catching up even before its send loop sees the overflow).
+    /// </summary>
+    public bool IsAccepting { get { lock (_lock) { return _accepting && !_closed; } } }
+
+    /// <summary>
+    /// Live and idle: accepting, nothing queued, no send under way (the send loop is parked). Then every committed id has
+    /// been examined for this subscriber: the fan-out queues what its filter matches under the lock that commits the ids.
+    /// </summary>
+    public bool IsIdle { get { lock (_lock) { return _owner == SendOwner.Parked && _accepting && !_overflowed && !_closed; } } }
+
     /// <summary>Starts accepting frames (called under the hub's fan-out lock, so the first frame accepted follows the marker read there).</summary>
     public void Accept()
     {
