@@ -19,7 +19,8 @@ namespace Lifeline.Hub.Tests.Storage;
 /// with <c>Idempotency-Key</c>, the hub client over <c>/v1/ingest</c>, the logging provider and the Serilog sink. Every
 /// entry must be stored exactly once, every acknowledged batch where its ack says. Before the fix, retries of batches
 /// committed just before a restart were stored twice. Bounded: 10 restarts by default (LIFELINE_RESTART_CYCLES sets
-/// more for a longer run; LIFELINE_RESTART_SEED replays a schedule).
+/// more for a longer run; LIFELINE_RESTART_SEED replays a schedule; LIFELINE_RESTART_KINDS=kill or term restarts one
+/// way only).
 /// </summary>
 public sealed partial class RandomRestartTests(ITestOutputHelper output) : IDisposable
 {
@@ -39,6 +40,7 @@ public sealed partial class RandomRestartTests(ITestOutputHelper output) : IDisp
     {
         var cycles = int.TryParse(Environment.GetEnvironmentVariable("LIFELINE_RESTART_CYCLES"), CultureInfo.InvariantCulture, out var c) ? c : 10;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("LIFELINE_RESTART_SEED"), CultureInfo.InvariantCulture, out var s) ? s : Random.Shared.Next();
+        var kinds = Environment.GetEnvironmentVariable("LIFELINE_RESTART_KINDS");   // "kill", "term", or unset for both
         var random = new Random(seed);
         var port = ChildHub.FreePort();
         var url = new Uri($"http://127.0.0.1:{port}/");
@@ -61,7 +63,7 @@ public sealed partial class RandomRestartTests(ITestOutputHelper output) : IDisp
             for (var i = 0; i < cycles; i++)
             {
                 await progress.WaitForAsync(progress.Count + random.Next(1, 40)).OrTimeout(Timeout);
-                if (random.Next(2) == 0)
+                if (kinds == "kill" || (kinds != "term" && random.Next(2) == 0))
                 {
                     await hub.KillAsync();
                     kills++;
