@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using Lifeline.Hub.Auth;
 using Lifeline.Hub.Core;
+using Lifeline.Hub.Log;
 using Lifeline.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -22,11 +23,13 @@ internal sealed partial class IngestConnection : HubConnection
     private readonly Channel<(string Ref, Task<Task<(PublishResult Result, bool Replayed)>>? Pending, ErrorMessage? Error)> _answers =
         Channel.CreateBounded<(string, Task<Task<(PublishResult, bool)>>?, ErrorMessage?)>(new BoundedChannelOptions(256) { SingleReader = true, SingleWriter = true });
 
+    private readonly IEntryLog _log;
     private readonly TokenBucket _flood;
 
-    public IngestConnection(WebSocket socket, LogHub hub, string? clientId, ApiKey? key, ILogger logger)
+    public IngestConnection(WebSocket socket, HubContext hub, IEntryLog log, string? clientId, ApiKey? key, ILogger logger)
         : base(socket, hub, clientId, key, logger)
     {
+        _log = log;
         _flood = new TokenBucket(hub.Options.MaxMessagesPerSecond, hub.Time);
     }
 
@@ -72,7 +75,7 @@ internal sealed partial class IngestConnection : HubConnection
         }
 
         var key = ClientId is null ? null : $"{ClientId}/{@ref}";
-        ingest.SetResult(Hub.IngestAsync(entries, key, CancellationToken.None));
+        ingest.SetResult(_log.AppendAsync(entries, key, CancellationToken.None));
     }
 
     protected override async Task SendLoopAsync()
