@@ -65,7 +65,7 @@ public sealed class HubCompareCommand : IBenchCommand
                 {
                     case "throughput":
                         options.Scenario = HubLoadScenario.Throughput;
-                        options.RampStart = 2_000;
+                        options.RampStart = 1_000;
                         options.RampFactor = 1.5;
                         options.RampRefinements = 3;
                         options.RampMax = 1_000_000;
@@ -133,7 +133,7 @@ public sealed class HubCompareCommand : IBenchCommand
                 l is null ? "-" : $"{l.P99Ms:N2} ({l.P50Ms:N2}){(l.Failures == 0 ? "" : " failures " + l.Failures)}",
                 l is null ? "-" : $"{l.ServerCpuPercent:N0}% ({l.ServerCoreBusyPercent:N0}%)",
                 i is null ? "-" : $"{i.ResidentBytesPerSubscriber / 1024:N1} ({i.ManagedBytesPerSubscriber / 1024:N1}){(i.Failures == 0 ? "" : $", {i.Failures} closed")}",
-                t is null ? "-" : $"{t.BytesPerDelivery:N0} |",
+                t is null ? "- |" : $"{t.BytesPerDelivery:N0} |",
             ]));
         }
     }

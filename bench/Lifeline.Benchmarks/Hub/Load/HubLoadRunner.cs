@@ -98,8 +98,16 @@ public static class HubLoadRunner
         int? badRate = null;
         var refinements = 0;
         var overflows = await run.OverflowsAsync(cancellationToken).ConfigureAwait(false);
+        var drain = false;
         while (true)
         {
+            if (drain)
+            {
+                // After a step not kept up with, what the server still holds (queued publishes, subscribers catching up)
+                // would count against the next, lower step.
+                await run.DrainAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             run.Rate = rate;
             if (options.RampSettle > TimeSpan.Zero)
             {
@@ -110,11 +118,13 @@ public static class HubLoadRunner
             var window = await run.MeasureAsync(fixedRate ? options.Duration : options.RampStepDuration, Report(progress, $"delivering at {rate:N0}/s"), cancellationToken).ConfigureAwait(false);
             var nowOverflows = await run.OverflowsAsync(cancellationToken).ConfigureAwait(false);
             var due = rate * window.Elapsed.TotalSeconds;
+            var slack = InFlightSlack(options, rate, due);
             var keptUp = nowOverflows == overflows
-                && window.Published >= 0.97 * due
-                && window.Delivered >= 0.97 * window.Published * options.Subscribers
+                && window.Published >= due - slack
+                && window.Delivered >= (window.Published - slack) * options.Subscribers
                 && run.Disordered == 0 && run.Closed == 0;
             overflows = nowOverflows;
+            drain = !keptUp;
             var step = Figures(HubLoadScenario.Throughput, window, keptUp ? 0 : 1);
             progress?.Report(new HubLoadProgress($"{rate:N0}/s published: {(keptUp ? "kept up" : "fell behind")} ({window.Published / window.Elapsed.TotalSeconds:N0}/s taken)", window.Delivered, step.EntriesPerSecond));
             if (keptUp && (best is null || step.EntriesPerSecond > best.EntriesPerSecond))
@@ -159,15 +169,23 @@ public static class HubLoadRunner
                 continue;
             }
 
-            var middle = (goodRate + badRate.Value) / 2;
-            if (refinements++ >= options.RampRefinements || goodRate == 0 || middle == goodRate)
+            // Nothing kept up with yet (the start was too high for this server or this machine): halve, as many times as it may refine.
+            var next = goodRate == 0 ? badRate.Value / 2 : (goodRate + badRate.Value) / 2;
+            if (refinements++ >= options.RampRefinements || next == goodRate || next == 0)
             {
                 return best ?? step;
             }
 
-            rate = middle;
+            rate = next;
         }
     }
+
+    /// <summary>
+    /// What may be in flight at a window's edges without anything falling behind: 3% of what was due, two publish ticks'
+    /// worth, and two publish messages (100 entries per message at 2,000/s is 20 messages a second: one message is 2.5% of a 2 s window).
+    /// </summary>
+    private static double InFlightSlack(HubLoadOptions options, int rate, double due) =>
+        (0.03 * due) + (2 * rate * LoadTraffic.PublishTick.TotalSeconds) + (2 * Math.Max(1, options.PerPublish));
 
     private static HubLoadResult Figures(HubLoadScenario scenario, StreamWindow window, int failures)
     {

@@ -22,6 +22,8 @@ internal sealed class StreamRun : IAsyncDisposable
     private readonly CancellationTokenSource _stop;
     private readonly PublishPace _pace;
 
+    private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(5);
+
     private StreamRun(Uri hub, HubLoadOptions options, List<LeanSubscriber> subscribers, int rate, CancellationToken cancellationToken)
     {
         _hub = hub;
@@ -81,6 +83,28 @@ internal sealed class StreamRun : IAsyncDisposable
             _subscribers.Sum(s => s.PayloadBytes) - bytes0,
             watch.Elapsed,
             cpu);
+    }
+
+    /// <summary>
+    /// Stops publishing until the subscribers stop receiving (nothing new over 200 ms) or 5 s passed, then leaves the
+    /// rate at 0: what the server held back is delivered before the next window.
+    /// </summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        Rate = 0;
+        var deadline = Stopwatch.StartNew();
+        var seen = -1L;
+        while (deadline.Elapsed < DrainLimit)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+            var now = _subscribers.Sum(s => s.Entries);
+            if (now == seen)
+            {
+                return;
+            }
+
+            seen = now;
+        }
     }
 
     /// <summary>The hub's count of subscriber queue overflows (<c>GET /v1/stats</c>); 0 for a baseline server (it has none: it blocks instead of dropping).</summary>
