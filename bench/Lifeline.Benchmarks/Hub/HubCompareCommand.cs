@@ -110,6 +110,7 @@ public sealed class HubCompareCommand : IBenchCommand
         Console.WriteLine($"after:  {Uptime()}");
         Console.WriteLine();
         PrintTable(contenders, results, subscribers, rate, connections, hold);
+        PrintTargets(results);
         return failed == 0 ? 0 : 1;
     }
 
@@ -135,6 +136,41 @@ public sealed class HubCompareCommand : IBenchCommand
                 i is null ? "-" : $"{i.ResidentBytesPerSubscriber / 1024:N1} ({i.ManagedBytesPerSubscriber / 1024:N1}){(i.Failures == 0 ? "" : $", {i.Failures} closed")}",
                 t is null ? "- |" : $"{t.BytesPerDelivery:N0} |",
             ]));
+        }
+    }
+
+    /// <summary>Issue 12's targets for this machine, each with what this run measured.</summary>
+    private static void PrintTargets(Dictionary<(string, HubLoadScenario), HubLoadResult> results)
+    {
+        HubLoadResult? Get(string key, HubLoadScenario scenario) => results.GetValueOrDefault((key, scenario));
+        static string Met(bool met) => met ? "met" : "NOT met";
+        var signalR = Get(SignalR, HubLoadScenario.Throughput);
+        var one = Get("lifeline-1", HubLoadScenario.Throughput);
+        var oneLatency = Get("lifeline-1", HubLoadScenario.Latency);
+        var hundred = Get("lifeline-100", HubLoadScenario.Throughput);
+        Console.WriteLine();
+        if (signalR is not null && one is not null)
+        {
+            var ratio = one.EntriesPerSecond / signalR.EntriesPerSecond;
+            Console.WriteLine($"(a) 1 per publish at least 3x SignalR's deliveries/s: {ratio:N2}x, {Met(ratio >= 3)}");
+        }
+
+        if (oneLatency is not null)
+        {
+            Console.WriteLine($"(a) 1 per publish p99 under 2 ms at 2,000/s x 100 with the hub under 50% of its core: p99 {oneLatency.P99Ms:N2} ms, hub {oneLatency.ServerCpuPercent:N0}%, {Met(oneLatency.P99Ms < 2 && oneLatency.ServerCpuPercent < 50)}");
+        }
+
+        if (hundred is not null)
+        {
+            Console.WriteLine($"(b) 100 per publish at least 6.5M deliveries/s: {hundred.EntriesPerSecond / 1e6:N2}M, {Met(hundred.EntriesPerSecond >= 6_500_000)}");
+        }
+
+        foreach (var key in new[] { "lifeline-1", "lifeline-100" })
+        {
+            if (Get(key, HubLoadScenario.IdleMemory) is { } idle)
+            {
+                Console.WriteLine($"(c) {key}: under 8 KB per idle connection: {idle.ResidentBytesPerSubscriber / 1024:N1} KB resident ({idle.ManagedBytesPerSubscriber / 1024:N1} KB managed), {Met(idle.ResidentBytesPerSubscriber < 8 * 1024)}");
+            }
         }
     }
 
