@@ -31,34 +31,62 @@ internal sealed class ClientReceiveBench : IBenchCommand
         await BareAsync(uri, count / 10, copy: false);          // warm-up
         await LifelineAsync(uri, count / 10);
 
-        var bare = new List<(double Rate, double Alloc)>();
-        var copying = new List<(double Rate, double Alloc)>();
-        var handOff = new List<(double Rate, double Alloc)>();
-        var lifeline = new List<(double Rate, double Alloc)>();
+        // Each round runs every variant back to back; `--only NAME` runs one (to profile it).
+        var variants = new (string Name, string Label, Func<Task<(double Rate, double Alloc)>> Run)[]
+        {
+            ("bare", "bare ClientWebSocket loop:  ", () => BareAsync(uri, count, copy: false)),
+            ("copy", "bare loop + a copy per msg: ", () => BareAsync(uri, count, copy: true)),
+            ("handoff", "bare loop + copy + hand-off:", () => HandOffAsync(uri, count)),
+            ("lifeline", "LifelineClient.ReadAllAsync:", () => LifelineAsync(uri, count)),
+        };
+        var only = Array.IndexOf(args, "--only") is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+        var runs = variants.Where(v => only is null || v.Name == only).ToDictionary(v => v.Name, _ => new List<Run>());
         for (var round = 0; round < rounds; round++)
         {
-            bare.Add(await BareAsync(uri, count, copy: false));
-            copying.Add(await BareAsync(uri, count, copy: true));
-            handOff.Add(await HandOffAsync(uri, count));
-            lifeline.Add(await LifelineAsync(uri, count));
+            foreach (var (name, _, run) in variants.Where(v => runs.ContainsKey(v.Name)))
+            {
+                var cpu = ProcessCpu();
+                var (rate, alloc) = await run();
+                runs[name].Add(new Run(rate, alloc, (ProcessCpu() - cpu).TotalMicroseconds / count));
+            }
         }
 
+        Console.WriteLine($"{count:N0} messages of {Size} bytes, {rounds} rounds (medians of {rounds}); CPU is the whole process's (the in-process server's share is in every variant)");
+        foreach (var (name, label, _) in variants.Where(v => runs.ContainsKey(v.Name)))
+        {
+            var m = Median(runs[name]);
+            Console.WriteLine($"{label} median {m.Rate,12:N0} msg/s   {m.Alloc,7:F1} B/msg allocated   {Median(runs[name], r => r.CpuMicroseconds).CpuMicroseconds,6:N2} µs CPU/msg (process)");
+        }
+
+        if (only is not null)
+        {
+            return 0;
+        }
+
+        var bare = runs["bare"];
+        var lifeline = runs["lifeline"];
         var medianBare = Median(bare);
         var medianLifeline = Median(lifeline);
         var ratios = bare.Zip(lifeline, (b, l) => l.Rate / b.Rate).Order().ToArray();
-        var copyRatios = copying.Zip(lifeline, (b, l) => l.Rate / b.Rate).Order().ToArray();
-        Console.WriteLine($"{count:N0} messages of {Size} bytes, {rounds} rounds (medians of {rounds})");
-        Console.WriteLine($"bare ClientWebSocket loop:   median {medianBare.Rate,12:N0} msg/s   {medianBare.Alloc,7:F1} B/msg allocated (process)");
-        Console.WriteLine($"bare loop + a copy per msg:  median {Median(copying).Rate,12:N0} msg/s   {Median(copying).Alloc,7:F1} B/msg allocated (process)");
-        Console.WriteLine($"bare loop + copy + hand-off: median {Median(handOff).Rate,12:N0} msg/s   {Median(handOff).Alloc,7:F1} B/msg allocated (process)");
-        Console.WriteLine($"LifelineClient.ReadAllAsync: median {medianLifeline.Rate,12:N0} msg/s   {medianLifeline.Alloc,7:F1} B/msg allocated (process)");
+        var copyRatios = runs["copy"].Zip(lifeline, (b, l) => l.Rate / b.Rate).Order().ToArray();
         Console.WriteLine($"vs the copying loop, ratio per round: median {copyRatios[copyRatios.Length / 2]:P1} (min {copyRatios[0]:P1}, max {copyRatios[^1]:P1})");
         Console.WriteLine($"LifelineClient / bare loop: median of per-round ratios {ratios[ratios.Length / 2]:P1} (min {ratios[0]:P1}, max {ratios[^1]:P1}), ratio of medians {medianLifeline.Rate / medianBare.Rate:P1}; target at least 90%");
         Console.WriteLine($"client allocations: {medianLifeline.Alloc - medianBare.Alloc:F1} B/msg (the exact-size copy of a {Size}-byte payload is {Size + 24} B of it)");
         return 0;
     }
 
-    private static (double Rate, double Alloc) Median(List<(double Rate, double Alloc)> rounds) => rounds.OrderBy(r => r.Rate).ElementAt(rounds.Count / 2);
+    private static TimeSpan ProcessCpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
+    }
+
+    private static Run Median(List<Run> rounds) => Median(rounds, r => r.Rate);
+
+    private static Run Median(List<Run> rounds, Func<Run, double> by) => rounds.OrderBy(by).ElementAt(rounds.Count / 2);
+
+    /// <summary>One variant's round: messages per second, bytes allocated per message and process CPU per message.</summary>
+    private readonly record struct Run(double Rate, double Alloc, double CpuMicroseconds);
 
     private static async Task<(double Rate, double Alloc)> BareAsync(Uri uri, int count, bool copy)
     {
