@@ -1,3 +1,4 @@
+using Lifeline.Testing.Leaks;
 using Lifeline.Testing.Xunit;
 using Xunit;
 
@@ -60,6 +61,15 @@ public static class SampleControl
     }
 
     public static async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromHours(1), cancellationToken);
+        }
+    }
+
+    /// <summary>Same loop under another name: what no test can be blamed for (started with the flow suppressed).</summary>
+    public static async Task OrphanLoopAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -168,6 +178,10 @@ public class OptionSamples
     public void LeavesATimerWithTimersExcluded() => SampleControl.Leak(HoldTimerAsync(SampleControl.Release.Token));
 
     [Fact]
+    [LeakCheck(IgnoreAnyFunctions = ["SampleControl.HeartbeatLoopAsync"])]
+    public void LeaksWhatItIgnoresAnywhereInTheChain() => SampleControl.Leak(SampleControl.HeartbeatLoopAsync(SampleControl.Release.Token));
+
+    [Fact]
     public void LeavesATimer() => SampleControl.Leak(HoldTimerAsync(SampleControl.Release.Token));
 
     private static Task HoldTimerAsync(CancellationToken cancellationToken)
@@ -181,5 +195,26 @@ public class OptionSamples
             done.TrySetResult();
         });
         return done.Task;
+    }
+}
+
+/// <summary>A whole class with its check off: its work is its own, never reported, not even by the end-of-run check.</summary>
+[LeakCheck(Enabled = false)]
+public class OptedOutClassSamples
+{
+    [Fact]
+    public void LeaksWithTheClassCheckOff() => SampleControl.Leak(SampleControl.HeartbeatLoopAsync(SampleControl.Release.Token));
+}
+
+/// <summary>Work started with the execution context suppressed belongs to no test: only the end-of-run check can see it.</summary>
+public class UnattributableSamples
+{
+    [Fact]
+    public void StartsALoopWithTheFlowSuppressed()
+    {
+        using (ExecutionContext.SuppressFlow())
+        {
+            SampleControl.Leak(Task.Run(() => SampleControl.OrphanLoopAsync(SampleControl.Release.Token)));
+        }
     }
 }

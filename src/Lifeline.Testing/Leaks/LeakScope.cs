@@ -16,7 +16,11 @@ public sealed class LeakScope : IAsyncDisposable
 
     private readonly LeakScope? _previous;
     private readonly IReadOnlySet<object>? _baseline;
+
+    // Written by this scope's checks, read by the end-of-run check: what a check already failed this scope for.
+    private readonly HashSet<object> _reported = new(ReferenceEqualityComparer.Instance);
     private int _disposed;
+    private volatile bool _optedOut;
 
     internal LeakScope(string name, LeakOptions options, LeakScope? parent, LeakScope? previous)
     {
@@ -41,6 +45,34 @@ public sealed class LeakScope : IAsyncDisposable
     public LeakScope? Parent { get; }
 
     internal static AsyncLocal<LeakScope?> CurrentLocal => s_current;
+
+    /// <summary>
+    /// Whether this scope's check is off (<c>[LeakCheck(Enabled = false)]</c>): its work is still attributed to it,
+    /// so the end-of-run check knows it was opted out instead of reporting it as nobody's.
+    /// </summary>
+    internal bool IsOptedOut => _optedOut;
+
+    internal void OptOut() => _optedOut = true;
+
+    /// <summary>Remembers what a check of this scope reported, so the end-of-run check does not report it twice.</summary>
+    internal void MarkReported(IEnumerable<PendingOperation> operations)
+    {
+        lock (_reported)
+        {
+            foreach (var operation in operations)
+            {
+                _reported.Add(operation.Source);
+            }
+        }
+    }
+
+    internal bool WasReported(object source)
+    {
+        lock (_reported)
+        {
+            return _reported.Contains(source);
+        }
+    }
 
     /// <summary>
     /// Makes this scope current until the returned value is disposed. Use it where work is dispatched without

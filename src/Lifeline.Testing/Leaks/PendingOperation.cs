@@ -16,12 +16,14 @@ public enum PendingOperationKind
 /// <summary>One operation still pending after a scope ended: what it is, where it is, what it waits for, who started it.</summary>
 public sealed class PendingOperation
 {
-    internal PendingOperation(PendingOperationKind kind, IReadOnlyList<AsyncFrame> chain, string waitingOn, string? startedBy, object source)
+    internal PendingOperation(PendingOperationKind kind, IReadOnlyList<AsyncFrame> chain, string waitingOn, LeakScope? scope, object source, object? awaited = null)
     {
+        Awaited = awaited;
         Kind = kind;
         Chain = chain;
         WaitingOn = waitingOn;
-        StartedBy = startedBy;
+        Scope = scope;
+        StartedBy = scope?.Name;
         Source = source;
     }
 
@@ -45,6 +47,12 @@ public sealed class PendingOperation
 
     /// <summary>The task or timer object itself, for identity comparisons.</summary>
     internal object Source { get; }
+
+    /// <summary>What the innermost frame awaits (the leaf object), or null: a check sees progress when it changes.</summary>
+    internal object? Awaited { get; }
+
+    /// <summary>The scope whose execution context started the operation, or null.</summary>
+    internal LeakScope? Scope { get; }
 
     /// <inheritdoc />
     public override string ToString() => Kind switch
