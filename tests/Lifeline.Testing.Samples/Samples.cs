@@ -105,6 +105,9 @@ public class CleanSamples
         using var cts = new CancellationTokenSource();
         var loop = SampleControl.HeartbeatLoopAsync(cts.Token);
         SampleControl.WaitForTheOther();
+
+        // Passing proves the clean twin ran while the leaky one had its loop running.
+        Assert.True(SampleControl.Overlapped, "the leaky and the clean sample did not run at the same time");
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop);
     }
@@ -116,16 +119,29 @@ public class LifetimeSamples : IAsyncLifetime
     private readonly CancellationTokenSource _cts = new();
     private Task _loop = Task.CompletedTask;
 
+#if XUNIT_V3
+    public ValueTask InitializeAsync()
+#else
     public Task InitializeAsync()
+#endif
     {
         _loop = SampleControl.HeartbeatLoopAsync(_cts.Token);
-        return Task.CompletedTask;
+        return
+#if XUNIT_V3
+            default;
+#else
+            Task.CompletedTask;
+#endif
     }
 
     [Fact]
     public void StopsInDisposeAsync() => Assert.False(_loop.IsCompleted);
 
+#if XUNIT_V3
+    public async ValueTask DisposeAsync()
+#else
     public async Task DisposeAsync()
+#endif
     {
         await _cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _loop);
