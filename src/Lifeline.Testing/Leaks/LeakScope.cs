@@ -14,6 +14,10 @@ public sealed class LeakScope : IAsyncDisposable
 {
     private static readonly AsyncLocal<LeakScope?> s_current = new();
 
+    // Every scope begun lately, for naming the tests that ran when an orphan began (see LateWork). Bounded.
+    private const int RecentScopesKept = 50_000;
+    private static readonly System.Collections.Concurrent.ConcurrentQueue<LeakScope> s_recent = new();
+
     private readonly LeakScope? _previous;
     private readonly IReadOnlySet<object>? _baseline;
 
@@ -30,7 +34,36 @@ public sealed class LeakScope : IAsyncDisposable
         Parent = parent;
         _previous = previous;
         _baseline = options.IgnoreCurrent ? PendingOperationScanner.SnapshotIdentities() : null;
+        StartMark = NextTaskIdMark();
+        s_recent.Enqueue(this);
+        while (s_recent.Count > RecentScopesKept && s_recent.TryDequeue(out _))
+        {
+        }
     }
+
+    /// <summary>A task id no task registered before this call has, and every task registered after it exceeds.</summary>
+    internal static int NextTaskIdMark() => new Task(static () => { }).Id;
+
+    /// <summary>The task-id mark when the scope began.</summary>
+    internal int StartMark { get; }
+
+    /// <summary>
+    /// The task-id mark when the scope's body ended (its first check began), or 0 while it runs. A task registered
+    /// later was started by work still running under this scope's context after its body ended (LateWork).
+    /// </summary>
+    internal int EndMark { get; private set; }
+
+    internal void MarkBodyEnded()
+    {
+        if (EndMark == 0)
+        {
+            EndMark = NextTaskIdMark();
+        }
+    }
+
+    /// <summary>The scopes begun lately whose body was running when the task with this id registered (oldest first).</summary>
+    internal static IEnumerable<LeakScope> RunningAt(int taskId) =>
+        s_recent.Where(s => s.StartMark < taskId && (s.EndMark == 0 || s.EndMark > taskId));
 
     /// <summary>The scope current on this execution context, or null.</summary>
     public static LeakScope? Current => s_current.Value;

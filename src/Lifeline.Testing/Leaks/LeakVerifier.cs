@@ -75,7 +75,7 @@ public static class LeakVerifier
     internal static Task<LeakReport> VerifyEndOfRunAsync(string name, LeakOptions options, CancellationToken cancellationToken = default)
     {
         options.Validate();
-        return PollAsync(name, () => Unblamed(PendingOperationScanner.Scan(static _ => true, options, options.Baseline)), options, cancellationToken);
+        return PollAsync(name, () => Unblamed(PendingOperationScanner.Scan(static _ => true, options, options.Baseline, applyIgnores: false), options), options, cancellationToken);
     }
 
     internal static IReadOnlyList<PendingOperation> FindPending(LeakScope scope, IReadOnlySet<object>? baseline, LeakOptions options) =>
@@ -83,16 +83,28 @@ public static class LeakVerifier
 
     internal static async Task<LeakReport> VerifyAsync(LeakScope scope, IReadOnlySet<object>? baseline, LeakOptions options, CancellationToken cancellationToken)
     {
-        var report = await PollAsync(scope.Name, () => PendingOperationScanner.Scan(scope.Owns, options, baseline), options, cancellationToken).ConfigureAwait(false);
+        // Work that begins under this scope's context after this point was not started by its body (LateWork).
+        scope.MarkBodyEnded();
+        var report = await PollAsync(scope.Name, () => LateWork.RemoveOrphans(PendingOperationScanner.Scan(scope.Owns, options, baseline)), options, cancellationToken).ConfigureAwait(false);
         scope.MarkReported(report.Operations);
         return report;
     }
 
-    /// <summary>Drops what a scope already answers for: reported by its check, excluded by its options, or opted out.</summary>
-    private static List<PendingOperation> Unblamed(List<PendingOperation> pending)
+    /// <summary>
+    /// Drops what a scope already answers for (reported by its check, excluded by its options, or opted out) and what
+    /// the run's options ignore; an orphan that began after its scope's body ended is kept, saying who may have posted it.
+    /// </summary>
+    private static List<PendingOperation> Unblamed(List<PendingOperation> all, LeakOptions options)
     {
+        var pending = LateWork.DescribeOrphans(all);
+        pending.RemoveAll(op => FunctionPattern.IsIgnored(op, options));
         pending.RemoveAll(static op =>
         {
+            if (op.Note is not null)
+            {
+                return false;
+            }
+
             for (var scope = op.Scope; scope is not null; scope = scope.Parent)
             {
                 if (scope.IsOptedOut || scope.WasReported(op.Source) || FunctionPattern.IsIgnored(op, scope.Options)
@@ -111,7 +123,9 @@ public static class LeakVerifier
     /// Scans until nothing is pending, or until what is pending stops making progress. Progress is any change in
     /// the pending set: an operation ended or began, or one now awaits something else (the next iteration of a loop
     /// that is ending). Work that keeps progressing, however slowly a starved thread pool runs it, is waited for up
-    /// to <see cref="MaxWaitFactor"/> times the timeout; work that stands still for a whole timeout is reported.
+    /// to <see cref="MaxWaitFactor"/> times the timeout; so is work that stands still while the thread pool has queued
+    /// work items (its next step may be one of them). Work that stands still for a whole timeout, with the pool
+    /// keeping up, is reported.
     /// </summary>
     private static async Task<LeakReport> PollAsync(string name, Func<List<PendingOperation>> scan, LeakOptions options, CancellationToken cancellationToken)
     {
@@ -136,15 +150,19 @@ public static class LeakVerifier
 
             var now = Stopwatch.GetTimestamp();
             var state = pending.Select(static op => (op.Source, op.Awaited)).ToHashSet();
-            if (previous is not null && !state.SetEquals(previous))
+            if (previous is null || !state.SetEquals(previous))
             {
+                // The first observation counts from when it was made, not from when the (possibly slow) scan began.
                 lastProgress = now;
             }
 
             previous = state;
             var elapsed = Stopwatch.GetElapsedTime(started, now);
             var still = Stopwatch.GetElapsedTime(lastProgress, now);
-            if ((elapsed >= options.Timeout && still >= options.Timeout) || elapsed >= maxWait)
+
+            // Standing still while the thread pool has a queue is not proof: the work's next step may be waiting in it.
+            var starved = ThreadPool.PendingWorkItemCount > 0;
+            if ((elapsed >= options.Timeout && still >= options.Timeout && !starved) || elapsed >= maxWait)
             {
                 if (collected)
                 {

@@ -54,13 +54,22 @@ public sealed class PendingOperation
     /// <summary>The scope whose execution context started the operation, or null.</summary>
     internal LeakScope? Scope { get; }
 
+    /// <summary>Said after the operation in a report: why it is not blamed on the scope whose context started it.</summary>
+    internal string? Note { get; init; }
+
+    /// <summary>A copy with a note, attributed to no scope.</summary>
+    internal PendingOperation Unattributed(string note) => new(Kind, Chain, WaitingOn, null, Source, Awaited) { Note = note, OriginalScope = Scope };
+
+    /// <summary>For an unattributed copy, the scope whose context started it.</summary>
+    internal LeakScope? OriginalScope { get; private init; }
+
     /// <inheritdoc />
-    public override string ToString() => Kind switch
+    public override string ToString() => (Kind switch
     {
         PendingOperationKind.AsyncMethod => $"[async] {string.Join(" → ", Chain.Select(f => f.Name))} awaiting {WaitingOn}",
         PendingOperationKind.TaskDelegate => $"[task] {Top.Name} ({WaitingOn})",
         _ => $"[timer] {Top.Name} ({WaitingOn})",
-    };
+    }) + (Note is null ? "" : $" ({Note})");
 }
 
 /// <summary>One frame of an await chain: a method, lambda or callback.</summary>

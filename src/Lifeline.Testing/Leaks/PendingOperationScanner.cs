@@ -15,7 +15,7 @@ internal static class PendingOperationScanner
 {
     private const int MaxChainDepth = 64;
 
-    public static List<PendingOperation> Scan(Func<LeakScope?, bool> owned, LeakOptions options, IReadOnlySet<object>? baseline)
+    public static List<PendingOperation> Scan(Func<LeakScope?, bool> owned, LeakOptions options, IReadOnlySet<object>? baseline, bool applyIgnores = true)
     {
         var found = new List<PendingOperation>();
         var scopes = new Dictionary<ExecutionContext, LeakScope?>(ReferenceEqualityComparer.Instance);
@@ -81,7 +81,11 @@ internal static class PendingOperationScanner
             }
         }
 
-        found.RemoveAll(op => FunctionPattern.IsIgnored(op, options));
+        if (applyIgnores)
+        {
+            found.RemoveAll(op => FunctionPattern.IsIgnored(op, options));
+        }
+
         return found;
     }
 
