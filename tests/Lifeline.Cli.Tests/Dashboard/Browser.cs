@@ -67,13 +67,7 @@ internal sealed class Browser : IAsyncDisposable
 
     private static string ArtifactsDirectory()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Lifeline.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        var path = Path.Combine(directory?.FullName ?? AppContext.BaseDirectory, "artifacts", "screenshots");
+        var path = Path.Combine(Repository.Root, "artifacts", "screenshots");
         Directory.CreateDirectory(path);
         return path;
     }

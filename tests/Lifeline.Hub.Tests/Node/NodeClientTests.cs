@@ -23,7 +23,7 @@ public sealed class NodeClientTests : IDisposable
     {
         // Checked before the hub starts: a machine without node or the npm packages fails here with one line.
         var node = RequiredTool.Find("LIFELINE_NODE", "it installs Debian's nodejs and npm", "node", "nodejs");
-        var script = FindScript();
+        var script = Path.Combine(Repository.Root, "tests", "node", "peer.mjs");
         RequiredTool.RequireDirectory(Path.Combine(Path.GetDirectoryName(script)!, "node_modules", "ws"), "it runs npm ci --prefix tests/node");
         var keys = Path.Combine(_dir.FullName, "keys.json");
         await File.WriteAllTextAsync(keys, """{"keys":[{"id":"node","key":"node-secret","scopes":["read","write"]}]}""");
@@ -86,19 +86,5 @@ public sealed class NodeClientTests : IDisposable
         request.Headers.Authorization = new("Bearer", "node-secret");
         using var response = await hub.Http.SendAsync(request);
         return await response.Content.ReadAsByteArrayAsync();
-    }
-
-    private static string FindScript()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "node", "peer.mjs");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new FileNotFoundException("tests/node/peer.mjs not found above " + AppContext.BaseDirectory);
     }
 }
