@@ -55,7 +55,7 @@ public sealed class StoreAppendCommand : IBenchCommand
         {
             var template = batches[(int)(id / batches[0].Count % batches.Length)];
             var batch = template.Select(e => new StoredEntry(++id, e.Timestamp, e.ReceivedTicks, e.Level, e.Source, e.Message, e.Json)).ToList();
-            await store.AppendAsync(batch, CancellationToken.None);
+            await store.AppendAsync(batch, [], CancellationToken.None);
         }
 
         return id;

@@ -13,7 +13,7 @@ namespace Lifeline.Hub.Core;
 /// first: the peer's close, bad input, revocation, a slow consumer, shutdown. <see cref="RunAsync"/> ends when both
 /// loops have ended, aborting the socket if the close handshake does not finish within the close timeout.
 /// </summary>
-internal abstract partial class HubConnection(WebSocket socket, LogHub hub, string? clientId, ApiKey? key, ILogger logger)
+internal abstract partial class HubConnection(WebSocket socket, HubContext hub, string? clientId, ApiKey? key, ILogger logger)
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
@@ -23,7 +23,8 @@ internal abstract partial class HubConnection(WebSocket socket, LogHub hub, stri
 
     protected WebSocket Socket { get; } = socket;
 
-    protected LogHub Hub { get; } = hub;
+    /// <summary>The hub's options, metrics and clock.</summary>
+    protected HubContext Hub { get; } = hub;
 
     protected ILogger Logger { get; } = logger;
 

@@ -1,14 +1,16 @@
+using Lifeline.Hub.Storage;
 using Lifeline.Protocol;
 
 namespace Lifeline.Hub.Core;
 
 /// <summary>
-/// Remembers the answer of recent idempotent ingests (docs/protocol.md, "Retries without duplicates").
-/// A key is forgotten only once it is both beyond the newest <c>capacity</c> keys and older than <c>window</c>
-/// (so "at least the last N, for at least T"); a hard cap of 100 x capacity bounds memory under a flood of keys.
+/// Remembers the answer of recent idempotent ingests (docs/protocol.md, "Retries without duplicates"), as long as
+/// <see cref="IdempotencyLimits"/> says. It holds the answers still pending too, so a retry that arrives while its first
+/// try is being stored waits for that answer. The durable record is the store's (<see cref="IdempotencyRecord"/>,
+/// committed with the entries); a restarted hub fills this cache from it before it accepts ingests.
 /// Thread-safe: one lock.
 /// </summary>
-internal sealed class IdempotencyCache(int capacity, TimeSpan window, TimeProvider time)
+internal sealed class IdempotencyCache(IdempotencyLimits limits, TimeProvider time)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Task<PublishResult>> _answers = new(StringComparer.Ordinal);
@@ -35,6 +37,21 @@ internal sealed class IdempotencyCache(int capacity, TimeSpan window, TimeProvid
         }
     }
 
+    /// <summary>Remembers answers read back from the store (oldest first), then forgets what the limits allow.</summary>
+    public void Restore(IEnumerable<IdempotencyRecord> records)
+    {
+        lock (_lock)
+        {
+            foreach (var r in records)
+            {
+                _answers[r.Key] = Task.FromResult(r.Result);
+                _order.Enqueue((r.Key, r.ReceivedTicks));
+            }
+
+            Trim(time.GetUtcNow().UtcTicks);
+        }
+    }
+
     /// <summary>Forgets a key whose ingest failed (so a retry stores the entries).</summary>
     public void Remove(string key)
     {
@@ -46,8 +63,7 @@ internal sealed class IdempotencyCache(int capacity, TimeSpan window, TimeProvid
 
     private void Trim(long now)
     {
-        var cutoff = now - window.Ticks;
-        while (_order.Count > capacity && (_order.Peek().Ticks < cutoff || _order.Count > capacity * 100L))
+        while (_order.Count > 0 && limits.MayForgetOldest(_order.Count, _order.Peek().Ticks, now))
         {
             _answers.Remove(_order.Dequeue().Key);
         }

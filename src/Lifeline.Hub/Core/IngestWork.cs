@@ -3,9 +3,12 @@ using Lifeline.Protocol;
 namespace Lifeline.Hub.Core;
 
 /// <summary>One validated ingest (an HTTP request or a publish message) waiting for the writer loop.</summary>
-internal sealed class IngestWork(List<EntryFields> entries)
+internal sealed class IngestWork(List<EntryFields> entries, string? idempotencyKey)
 {
     public List<EntryFields> Entries { get; } = entries;
+
+    /// <summary>The key a retry repeats (<c>Idempotency-Key</c>, or <c>clientId/ref</c>); its answer is stored with the entries.</summary>
+    public string? IdempotencyKey { get; } = idempotencyKey;
 
     /// <summary>Completed by the writer once every entry is in the store.</summary>
     public TaskCompletionSource<PublishResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

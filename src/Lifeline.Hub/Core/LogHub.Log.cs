@@ -15,13 +15,4 @@ internal sealed partial class LogHub
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Lifeline hub stopped at id {LastId}")]
     private static partial void LogStopped(ILogger logger, long lastId);
-
-    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "Appending {Count} entries to the store failed; the ingests are answered with an error")]
-    private static partial void LogAppendFailed(ILogger logger, Exception exception, int count);
-
-    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Retention deleted ids {FromId}..{ToId}")]
-    private static partial void LogRetention(ILogger logger, long fromId, long toId);
-
-    [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "Retention failed")]
-    private static partial void LogRetentionFailed(ILogger logger, Exception exception);
 }

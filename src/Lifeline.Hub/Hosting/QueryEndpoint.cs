@@ -58,12 +58,12 @@ internal sealed class QueryEndpoint(LogHub hub, HubAuth auth)
         var scanned = filter.After ?? 0;
         var matched = new List<StoredEntry>(limit);
         var page = new List<StoredEntry>();
-        long oldest = hub.Store.OldestId;
+        long oldest = hub.Log.OldestId;
         var examined = 0;
         while (matched.Count < limit && scanned < lastId && examined < MaxScan)
         {
             page.Clear();
-            oldest = await hub.Store.ReadAsync(scanned, (int)Math.Min(2_000, lastId - scanned), page, context.RequestAborted).ConfigureAwait(false);
+            oldest = await hub.Log.ReadAsync(scanned, (int)Math.Min(2_000, lastId - scanned), page, context.RequestAborted).ConfigureAwait(false);
             if (page.Count == 0)
             {
                 scanned = lastId;

@@ -97,7 +97,7 @@ internal sealed class StreamUpgradeMiddleware(IServiceProvider services, string 
             KeepAliveInterval = WebSocketEndpoints.KeepAliveIntervalFor(hub.Options.KeepAliveInterval),
             KeepAliveTimeout = hub.Options.KeepAliveTimeout,
         });
-        var subscriber = new Subscriber(socket, hub, request.Filter!, clientId, request.Key, parts.Logger);
+        var subscriber = hub.CreateSubscriber(socket, request.Filter!, clientId, request.Key, parts.Logger);
         request = null;   // the parsed head is not kept for the life of the stream
         await hub.RunConnectionAsync(subscriber).ConfigureAwait(false);
     }

@@ -33,7 +33,7 @@ internal sealed class WebSocketEndpoints(LogHub hub, HubAuth auth, ILoggerFactor
 
         using (socket)
         {
-            await hub.RunConnectionAsync(new Subscriber(socket, hub, filter, clientId, key, _streamLogger)).ConfigureAwait(false);
+            await hub.RunConnectionAsync(hub.CreateSubscriber(socket, filter, clientId, key, _streamLogger)).ConfigureAwait(false);
         }
     }
 
@@ -50,7 +50,7 @@ internal sealed class WebSocketEndpoints(LogHub hub, HubAuth auth, ILoggerFactor
         {
             using (socket)
             {
-                await hub.RunConnectionAsync(new IngestConnection(socket, hub, clientId, key, _ingestLogger)).ConfigureAwait(false);
+                await hub.RunConnectionAsync(hub.CreatePublisher(socket, clientId, key, _ingestLogger)).ConfigureAwait(false);
             }
         }
         finally

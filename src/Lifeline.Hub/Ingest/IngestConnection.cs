@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using Lifeline.Hub.Auth;
 using Lifeline.Hub.Core;
+using Lifeline.Hub.Log;
 using Lifeline.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -10,19 +11,25 @@ namespace Lifeline.Hub.Ingest;
 /// <summary>
 /// A <c>/v1/ingest</c> publisher. The receive loop validates each publish and hands it to the hub; its pending
 /// answers go, in publish order, through a bounded channel to the send loop, which sends each ack once the batch is
-/// in the store. On a close request the receive side stops submitting, the send loop sends the acks still pending,
-/// then the close frame: nothing acknowledged is lost and nothing stored goes unanswered on an open socket.
+/// in the store. A publish goes to the hub only after its answer's place is queued; a close request completes the
+/// queue, and the send loop sends every answer queued, then the close frame. So a publish that arrives while the
+/// connection closes (the hub drains, say) is either stored and acknowledged, or not stored at all: nothing stored goes
+/// unanswered on an open socket. (An ack the socket can no longer carry is still in the store's idempotency record,
+/// so the retry after a reconnect, or a restart, is answered with it.)
 /// </summary>
 internal sealed partial class IngestConnection : HubConnection
 {
-    private readonly Channel<(string Ref, Task<(PublishResult Result, bool Replayed)>? Pending, ErrorMessage? Error)> _answers =
-        Channel.CreateBounded<(string, Task<(PublishResult, bool)>?, ErrorMessage?)>(new BoundedChannelOptions(256) { SingleReader = true, SingleWriter = true });
+    // Pending: completed with the hub's ingest once that has started (right after the place is queued).
+    private readonly Channel<(string Ref, Task<Task<(PublishResult Result, bool Replayed)>>? Pending, ErrorMessage? Error)> _answers =
+        Channel.CreateBounded<(string, Task<Task<(PublishResult, bool)>>?, ErrorMessage?)>(new BoundedChannelOptions(256) { SingleReader = true, SingleWriter = true });
 
+    private readonly IEntryLog _log;
     private readonly TokenBucket _flood;
 
-    public IngestConnection(WebSocket socket, LogHub hub, string? clientId, ApiKey? key, ILogger logger)
+    public IngestConnection(WebSocket socket, HubContext hub, IEntryLog log, string? clientId, ApiKey? key, ILogger logger)
         : base(socket, hub, clientId, key, logger)
     {
+        _log = log;
         _flood = new TokenBucket(hub.Options.MaxMessagesPerSecond, hub.Time);
     }
 
@@ -56,12 +63,19 @@ internal sealed partial class IngestConnection : HubConnection
         {
             Hub.Metrics.BadInput(e.ErrorCode);
             LogInvalidMessage(Logger, ClientId, e.Message);
-            await AnswerAsync(@ref!, null, new ErrorMessage(@ref, e.ErrorCode, e.Message, e.Index)).ConfigureAwait(false);
+            await TryQueueAnswerAsync(@ref!, null, new ErrorMessage(@ref, e.ErrorCode, e.Message, e.Index)).ConfigureAwait(false);
+            return;
+        }
+
+        var ingest = new TaskCompletionSource<Task<(PublishResult, bool)>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!await TryQueueAnswerAsync(@ref!, ingest.Task, null).ConfigureAwait(false))
+        {
+            // Closing: nothing is stored, and the client, unanswered, publishes it again on its next connection.
             return;
         }
 
         var key = ClientId is null ? null : $"{ClientId}/{@ref}";
-        await AnswerAsync(@ref!, Hub.IngestAsync(entries, key, CancellationToken.None), null).ConfigureAwait(false);
+        ingest.SetResult(_log.AppendAsync(entries, key, CancellationToken.None));
     }
 
     protected override async Task SendLoopAsync()
@@ -78,7 +92,7 @@ internal sealed partial class IngestConnection : HubConnection
             {
                 try
                 {
-                    var (result, _) = await pending.ConfigureAwait(false);
+                    var (result, _) = await (await pending.ConfigureAwait(false)).ConfigureAwait(false);
                     answer = new AckMessage(@ref, result.Count, result.FirstId, result.LastId);
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
@@ -99,31 +113,17 @@ internal sealed partial class IngestConnection : HubConnection
         await SendCloseAsync().ConfigureAwait(false);
     }
 
-    private async ValueTask AnswerAsync(string @ref, Task<(PublishResult, bool)>? pending, ErrorMessage? error)
+    /// <summary>Queues an answer for the send loop; <see langword="false"/> once a close was requested (the queue is complete).</summary>
+    private async ValueTask<bool> TryQueueAnswerAsync(string @ref, Task<Task<(PublishResult, bool)>>? pending, ErrorMessage? error)
     {
         try
         {
             await _answers.Writer.WriteAsync((@ref, pending, error)).ConfigureAwait(false);
+            return true;
         }
         catch (ChannelClosedException)
         {
-            // Closing: the batch may be stored but is not acknowledged; a retry with the same ref is idempotent.
-            if (pending is not null)
-            {
-                await ObserveAsync(pending).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private static async Task ObserveAsync(Task pending)
-    {
-        try
-        {
-            await pending.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // Unacknowledged: nothing to report to a peer that is leaving.
+            return false;
         }
     }
 

@@ -34,9 +34,9 @@ internal sealed class StatsEndpoint(LogHub hub, HubAuth auth, ApiKeyStore keys)
             w.WriteString("startedAt"u8, hub.StartedAt.UtcDateTime);
             w.WriteString("store"u8, hub.Options.Store == HubStoreKind.Sqlite ? "sqlite" : "memory");
             w.WriteNumber("lastId"u8, hub.CommittedId);
-            w.WriteNumber("oldestId"u8, hub.Store.OldestId);
-            w.WriteNumber("storedEntries"u8, hub.Store.Count);
-            w.WriteNumber("storedBytes"u8, hub.Store.Bytes);
+            w.WriteNumber("oldestId"u8, hub.Log.OldestId);
+            w.WriteNumber("storedEntries"u8, hub.Log.Count);
+            w.WriteNumber("storedBytes"u8, hub.Log.Bytes);
             w.WriteNumber("subscribers"u8, subscribers.Count);
             w.WriteNumber("publishers"u8, m.Publishers);
             w.WriteNumber("ingestedTotal"u8, m.IngestedTotal);

@@ -21,8 +21,16 @@ internal interface ILogStore : IAsyncDisposable
     /// <summary>Opens the store and loads its positions.</summary>
     ValueTask OpenAsync(CancellationToken cancellationToken);
 
-    /// <summary>Appends entries whose ids continue <see cref="LastId"/>; durable (for a durable store) when it returns.</summary>
-    ValueTask AppendAsync(IReadOnlyList<StoredEntry> entries, CancellationToken cancellationToken);
+    /// <summary>
+    /// Appends entries whose ids continue <see cref="LastId"/>, and the answers of the idempotent ingests they came from,
+    /// all or nothing; durable (for a durable store) when it returns. A durable store keeps <paramref name="keys"/> as
+    /// long as the <see cref="IdempotencyLimits"/> it was made with say; the memory store keeps none (its entries die
+    /// with the process too).
+    /// </summary>
+    ValueTask AppendAsync(IReadOnlyList<StoredEntry> entries, IReadOnlyList<IdempotencyRecord> keys, CancellationToken cancellationToken);
+
+    /// <summary>The idempotency answers kept from before this open, oldest first (none for the memory store).</summary>
+    ValueTask<IReadOnlyList<IdempotencyRecord>> ReadIdempotencyKeysAsync(CancellationToken cancellationToken);
 
     /// <summary>
     /// Adds to <paramref name="into"/> up to <paramref name="max"/> entries with id &gt; <paramref name="afterId"/>, oldest first,

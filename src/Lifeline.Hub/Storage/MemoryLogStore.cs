@@ -23,7 +23,11 @@ internal sealed class MemoryLogStore(int maxEntries, long maxBytes) : ILogStore
 
     public ValueTask OpenAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    public ValueTask AppendAsync(IReadOnlyList<StoredEntry> entries, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<IdempotencyRecord>> ReadIdempotencyKeysAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<IdempotencyRecord>>([]);
+
+    /// <summary>Appends the entries; the hub's in-memory cache is the only record of <paramref name="keys"/>, as nothing here outlives the process.</summary>
+    public ValueTask AppendAsync(IReadOnlyList<StoredEntry> entries, IReadOnlyList<IdempotencyRecord> keys, CancellationToken cancellationToken)
     {
         lock (_lock)
         {

@@ -9,7 +9,8 @@ namespace Lifeline.Hub.Storage;
 /// <c>ExecuteNonQuery</c> looks every parameter up by name, boxes every value and allocates a UTF-8 copy of every
 /// string on each call, which was most of the store's time per entry, and ran BEGIN and COMMIT through a new command
 /// each time. Full groups of <see cref="RowsPerStatement"/> go through one multi-row INSERT, the rest one row at a
-/// time, between prepared BEGIN and COMMIT statements. Not thread-safe: the store's single writer uses it.
+/// time, between prepared BEGIN and COMMIT statements; the idempotency answers of the batch go in the same
+/// transaction, so a committed batch always has its answer on disk (a retry after a crash replays it). Not thread-safe: the store's single writer uses it.
 /// </summary>
 internal sealed class SqliteEntryInserter : IDisposable
 {
@@ -23,6 +24,7 @@ internal sealed class SqliteEntryInserter : IDisposable
     private readonly sqlite3_stmt _rollback;
     private readonly sqlite3_stmt _many;
     private readonly sqlite3_stmt _one;
+    private readonly sqlite3_stmt _key;
     private byte[] _utf8 = new byte[256];
 
     public SqliteEntryInserter(SqliteConnection connection)
@@ -36,6 +38,9 @@ internal sealed class SqliteEntryInserter : IDisposable
             _rollback = Prepare("ROLLBACK", prepared);
             _one = Prepare(InsertSql(1), prepared);
             _many = Prepare(InsertSql(RowsPerStatement), prepared);
+
+            // A key the hub forgot may come again: its new answer replaces the old one (and moves to the newest end).
+            _key = Prepare("INSERT OR REPLACE INTO idempotency (key, count, first_id, last_id, received) VALUES (?, ?, ?, ?, ?)", prepared);
         }
         catch
         {
@@ -45,15 +50,26 @@ internal sealed class SqliteEntryInserter : IDisposable
     }
 
     /// <summary>
-    /// Appends the entries in one transaction: when this returns they are committed (and as durable as the
-    /// connection's <c>synchronous</c> setting makes a commit); when it throws (<see cref="SqliteException"/> from SQLite), none is.
+    /// Appends the entries and the idempotency answers in one transaction: when this returns they are committed (and as
+    /// durable as the connection's <c>synchronous</c> setting makes a commit); when it throws (<see cref="SqliteException"/>
+    /// from SQLite), none is.
     /// </summary>
-    public void Append(IReadOnlyList<StoredEntry> entries)
+    public void Append(IReadOnlyList<StoredEntry> entries, IReadOnlyList<IdempotencyRecord> keys)
     {
         Step(_begin);
         try
         {
             Insert(entries);
+            foreach (var k in keys)
+            {
+                BindText(_key, 1, k.Key);
+                Check(raw.sqlite3_bind_int(_key, 2, k.Result.Count));
+                Check(raw.sqlite3_bind_int64(_key, 3, k.Result.FirstId));
+                Check(raw.sqlite3_bind_int64(_key, 4, k.Result.LastId));
+                Check(raw.sqlite3_bind_int64(_key, 5, k.ReceivedTicks));
+                Step(_key);
+            }
+
             Step(_commit);
         }
         catch
@@ -92,7 +108,7 @@ internal sealed class SqliteEntryInserter : IDisposable
 
     public void Dispose()
     {
-        foreach (var stmt in new[] { _begin, _commit, _rollback, _one, _many })
+        foreach (var stmt in new[] { _begin, _commit, _rollback, _one, _many, _key })
         {
             stmt.Dispose();
         }

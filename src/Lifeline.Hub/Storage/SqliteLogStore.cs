@@ -9,10 +9,21 @@ namespace Lifeline.Hub.Storage;
 /// batch on the one write connection; reads use their own connections (kept in a small pool of ours, since
 /// <c>Pooling=False</c> keeps Microsoft.Data.Sqlite's prune timer from running). With <c>synchronous=NORMAL</c> a
 /// committed batch survives a killed process; <c>FULL</c> also survives power loss. Retention by size runs after
-/// appends, by age when the hub asks. Thread-safe as the interface says.
+/// appends, by age when the hub asks. The answers of idempotent ingests are kept in the table <c>idempotency</c>,
+/// committed with their entries and trimmed by <paramref name="idempotency"/> (default: 10,000 keys, 10 minutes), so a
+/// retry after a restart (crash or graceful) is answered, not stored again. Thread-safe as the interface says.
 /// </summary>
-internal sealed class SqliteLogStore(string path, bool synchronousFull, long? maxBytes) : ILogStore
+internal sealed class SqliteLogStore(string path, bool synchronousFull, long? maxBytes, IdempotencyLimits? idempotency = null) : ILogStore
 {
+    /// <summary>
+    /// Keys appended between two trims of the <c>idempotency</c> table: a trim walks the newest <c>Capacity</c> rows, so
+    /// trimming once per this many keys keeps its cost per key small; the table holds at most this many more rows than the
+    /// limits need.
+    /// </summary>
+    internal const int KeysPerTrim = 1024;
+
+    private readonly IdempotencyLimits _keyLimits = idempotency ?? new IdempotencyLimits(10_000, TimeSpan.FromMinutes(10));
+    private int _keysSinceTrim;
     /// <summary>
     /// The page size of a new file (SQLite's default is 4,096): a quarter of the WAL frames, page writes and b-tree
     /// page splits per entry appended, at the cost of up to 16 KiB written to the WAL for a commit of a lone entry. It takes effect only
@@ -49,6 +60,9 @@ internal sealed class SqliteLogStore(string path, bool synchronousFull, long? ma
                 id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, received INTEGER NOT NULL, level INTEGER NOT NULL,
                 source TEXT NOT NULL, message TEXT NOT NULL, json BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS idempotency (
+                seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, count INTEGER NOT NULL, first_id INTEGER NOT NULL,
+                last_id INTEGER NOT NULL, received INTEGER NOT NULL);
             """);
         using (var cmd = _writer.CreateCommand())
         {
@@ -69,10 +83,29 @@ internal sealed class SqliteLogStore(string path, bool synchronousFull, long? ma
         _insert = new SqliteEntryInserter(_writer);
     }
 
-    public ValueTask AppendAsync(IReadOnlyList<StoredEntry> entries, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<IdempotencyRecord>> ReadIdempotencyKeysAsync(CancellationToken cancellationToken)
+    {
+        using var cmd = _writer!.CreateCommand();
+        cmd.CommandText = "SELECT key, count, first_id, last_id, received FROM idempotency ORDER BY seq";
+        using var r = cmd.ExecuteReader();
+        var records = new List<IdempotencyRecord>();
+        while (r.Read())
+        {
+            records.Add(new IdempotencyRecord(r.GetString(0), new PublishResult(r.GetInt32(1), r.GetInt64(2), r.GetInt64(3)), r.GetInt64(4)));
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<IdempotencyRecord>>(records);
+    }
+
+    public ValueTask AppendAsync(IReadOnlyList<StoredEntry> entries, IReadOnlyList<IdempotencyRecord> keys, CancellationToken cancellationToken)
     {
         // Committed when Append returns; the positions below move only then, so a failed batch leaves them as they were.
-        _insert!.Append(entries);
+        _insert!.Append(entries, keys);
+        if ((_keysSinceTrim += keys.Count) >= KeysPerTrim)
+        {
+            ForgetKeys(keys[^1].ReceivedTicks);
+        }
+
         long bytes = 0;
         foreach (var e in entries)
         {
@@ -157,6 +190,33 @@ internal sealed class SqliteLogStore(string path, bool synchronousFull, long? ma
         while (_readers.TryTake(out var r))
         {
             await r.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Deletes the idempotency answers <see cref="IdempotencyLimits"/> lets go of at <paramref name="nowTicks"/> (the same rule as the hub's cache).</summary>
+    private void ForgetKeys(long nowTicks)
+    {
+        _keysSinceTrim = 0;
+        using var cmd = _writer!.CreateCommand();
+
+        // Beyond the newest Capacity keys (the subquery is NULL while there are no more), and older than the window or
+        // beyond the hard cap (by seq, which only grows: approximate, as a bound on size needs no more).
+        cmd.CommandText = """
+            DELETE FROM idempotency
+            WHERE seq <= (SELECT seq FROM idempotency ORDER BY seq DESC LIMIT 1 OFFSET $capacity)
+              AND (received < $cutoff OR seq <= (SELECT MAX(seq) FROM idempotency) - $hardCap)
+            """;
+        cmd.Parameters.AddWithValue("$capacity", _keyLimits.Capacity);
+        cmd.Parameters.AddWithValue("$cutoff", nowTicks - _keyLimits.Window.Ticks);
+        cmd.Parameters.AddWithValue("$hardCap", _keyLimits.HardCap);
+        try
+        {
+            cmd.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            // The batch is committed, so this must not fail the append; the table only keeps more for longer, and the
+            // next trim tries again.
         }
     }
 

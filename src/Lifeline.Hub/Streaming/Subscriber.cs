@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using Lifeline.Hub.Auth;
 using Lifeline.Hub.Core;
+using Lifeline.Hub.Log;
 using Lifeline.Hub.Storage;
 using Lifeline.Protocol;
 using Microsoft.Extensions.Logging;
@@ -14,20 +15,24 @@ namespace Lifeline.Hub.Streaming;
 /// which the store or the live stream has been examined for it. The seam: the queue starts accepting under the hub's
 /// fan-out lock, which returns the marker M; the store is read through M; every queued frame holds ids &gt; M.
 /// </summary>
-internal sealed partial class Subscriber : HubConnection
+internal sealed partial class Subscriber : HubConnection, IFrameSender
 {
     private const int PageSize = 2_000;
+    private readonly FanOut _fanOut;
+    private readonly IEntryLog _log;
     private readonly long? _after;
     private long _lastSent;
     private long _scanned;
     private bool _liveSent;
 
-    public Subscriber(WebSocket socket, LogHub hub, LogFilter filter, string? clientId, ApiKey? key, ILogger logger)
+    public Subscriber(WebSocket socket, HubContext hub, FanOut fanOut, IEntryLog log, LogFilter filter, string? clientId, ApiKey? key, ILogger logger)
         : base(socket, hub, clientId, key, logger)
     {
+        _fanOut = fanOut;
+        _log = log;
         _after = filter.After;
         Filter = filter.WithAfter(null);
-        Queue = new SubscriberQueue(hub.Options.SubscriberQueueBytes);
+        Queue = new SubscriberQueue(hub.Options.SubscriberQueueBytes, this);
         Id = Interlocked.Increment(ref s_nextId);
     }
 
@@ -47,7 +52,7 @@ internal sealed partial class Subscriber : HubConnection
     public bool CatchingUp { get; private set; } = true;
 
     /// <summary>How many committed ids this subscriber has not examined yet.</summary>
-    public long Lag => Math.Max(0, Hub.CommittedId - Volatile.Read(ref _scanned));
+    public long Lag => Math.Max(0, _fanOut.CommittedId - Volatile.Read(ref _scanned));
 
     public override long? ResumePosition => Volatile.Read(ref _lastSent);
 
@@ -75,7 +80,7 @@ internal sealed partial class Subscriber : HubConnection
         {
             if (_after is not { } after)
             {
-                var marker = Hub.AddSubscriber(this, acceptLive: true);
+                var marker = _fanOut.Add(this, acceptLive: true);
                 _lastSent = _scanned = marker;
                 CatchingUp = false;
                 if (!await SendAsync(StreamMessageJson.Serialize(Hello(marker))).ConfigureAwait(false))
@@ -91,8 +96,8 @@ internal sealed partial class Subscriber : HubConnection
             }
             else
             {
-                var lastId = Hub.CommittedId;
-                Hub.AddSubscriber(this, acceptLive: false);
+                var lastId = _fanOut.CommittedId;
+                _fanOut.Add(this, acceptLive: false);
                 _lastSent = _scanned = after;
                 if (!await SendAsync(StreamMessageJson.Serialize(Hello(lastId))).ConfigureAwait(false)
                     || !await CatchUpAsync(GapReasons.Retention).ConfigureAwait(false))
@@ -121,7 +126,7 @@ internal sealed partial class Subscriber : HubConnection
                         }
 
                         break;
-                    case QueueItemKind.Heartbeat when !await SendAsync(StreamMessageJson.Serialize(new HeartbeatMessage(Hub.CommittedId, Hub.Time.GetUtcNow()))).ConfigureAwait(false):
+                    case QueueItemKind.Heartbeat when !await SendAsync(StreamMessageJson.Serialize(new HeartbeatMessage(_fanOut.CommittedId, Hub.Time.GetUtcNow()))).ConfigureAwait(false):
                         return;
                 }
             }
@@ -133,46 +138,17 @@ internal sealed partial class Subscriber : HubConnection
         }
         finally
         {
-            Hub.RemoveSubscriber(this);
+            _fanOut.Remove(this);
             await SendCloseAsync().ConfigureAwait(false);
         }
     }
 
-    /// <summary>
-    /// Inline delivery by the hub's writer loop, which claimed this parked subscriber's send side in
-    /// <see cref="SubscriberQueue.Enqueue"/>: sends queued live frames while each send completes synchronously (the usual
-    /// case: Kestrel buffers it), then parks the send loop again. A send that does not complete at once is handed to the
-    /// send loop, which awaits it before anything else, so frames stay in order and sends never overlap. Never throws.
-    /// </summary>
-    public void Pump()
-    {
-        try
-        {
-            do
-            {
-                while (Queue.TryTakeForPump(out var frame))
-                {
-                    if (frame.LastId <= _scanned)
-                    {
-                        continue;
-                    }
+    bool IFrameSender.IsSent(SharedFrame frame) => frame.LastId <= _scanned;
 
-                    if (!TrySendFrame(frame, out var pending) || pending is not null)
-                    {
-                        // Pending: the send loop awaits it first. Failed: the close is requested; the loop sends it.
-                        Queue.HandOver(pending);
-                        return;
-                    }
-                }
-            }
-            while (!Queue.TryPark());
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            LogSendFailed(Logger, e, Id);
-            RequestClose(CloseCodes.InternalError, "internal error");
-            Queue.HandOver(null);
-        }
+    void IFrameSender.PumpFailed(Exception exception)
+    {
+        LogSendFailed(Logger, exception, Id);
+        RequestClose(CloseCodes.InternalError, "internal error");
     }
 
     /// <summary>
@@ -186,11 +162,11 @@ internal sealed partial class Subscriber : HubConnection
         var frames = new List<SharedFrame>();
         while (true)
         {
-            var target = Hub.CommittedId;
+            var target = _fanOut.CommittedId;
             var final = target - _scanned <= PageSize;
             if (final)
             {
-                target = Hub.AcceptLive(this);
+                target = _fanOut.AcceptLive(this);
             }
 
             while (_scanned < target)
@@ -204,7 +180,7 @@ internal sealed partial class Subscriber : HubConnection
                 var readTo = target;
                 if (Filter.MatchesAll)
                 {
-                    if (Hub.RecentFrames.Find(_scanned + 1, target, Hub.Options.MaxFrameBytes / 4, out var next) is { } recent)
+                    if (_fanOut.RecentFrames.Find(_scanned + 1, target, Hub.Options.MaxFrameBytes / 4, out var next) is { } recent)
                     {
                         if (!await SendFrameAsync(recent).ConfigureAwait(false))
                         {
@@ -222,7 +198,7 @@ internal sealed partial class Subscriber : HubConnection
                 }
 
                 page.Clear();
-                var oldest = await Hub.Store.ReadAsync(_scanned, (int)Math.Min(PageSize, readTo - _scanned), page, CancellationToken.None).ConfigureAwait(false);
+                var oldest = await _log.ReadAsync(_scanned, (int)Math.Min(PageSize, readTo - _scanned), page, CancellationToken.None).ConfigureAwait(false);
                 if (oldest > _scanned + 1)
                 {
                     var to = Math.Min(oldest - 1, readTo);
@@ -291,11 +267,8 @@ internal sealed partial class Subscriber : HubConnection
         return await SendAsync(StreamMessageJson.Serialize(new GapMessage(from, to, reason))).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Sends a frame and records it as sent. <see langword="false"/>: the socket failed (the close is requested). A send
-    /// that does not complete at once is returned in <paramref name="pending"/>, which records it when it does.
-    /// </summary>
-    private bool TrySendFrame(SharedFrame frame, out Task<bool>? pending)
+    /// <inheritdoc/>
+    public bool TrySendFrame(SharedFrame frame, out Task<bool>? pending)
     {
         pending = null;
         var send = StartSend(frame.Bytes);

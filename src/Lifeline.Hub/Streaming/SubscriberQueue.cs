@@ -9,14 +9,15 @@ namespace Lifeline.Hub.Streaming;
 /// <para>
 /// Send ownership (invariant: exactly one owner sends at a time). <see cref="SendOwner.Loop"/>: the send loop runs.
 /// <see cref="SendOwner.Parked"/>: the send loop waits in <see cref="TakeAsync"/> and nothing is queued.
-/// <see cref="SendOwner.Pump"/>: the writer loop claimed a parked queue in <see cref="Enqueue"/> and delivers inline
-/// (<see cref="TryTakeForPump"/>), which spares a thread hop per subscriber and frame; it gives the socket back with
-/// <see cref="TryPark"/> or <see cref="HandOver"/>. The parked send loop's waiter is completed only by whoever hands
-/// ownership to it, so the loop never runs while the pump sends.
+/// <see cref="SendOwner.Pump"/>: the fan-out claimed a parked queue in <see cref="Enqueue"/> and then calls
+/// <see cref="Pump"/>, which sends inline through the <see cref="IFrameSender"/> (sparing a thread hop per subscriber and
+/// frame) and gives the socket back with <see cref="TryPark"/> or <see cref="HandOver"/>. The parked send loop's
+/// waiter is completed only by whoever hands ownership to it, so the loop never runs while the pump sends. This type
+/// owns the whole hand-off protocol; the sender only sends.
 /// </para>
-/// Thread-safe: one lock; the waiter is completed outside it.
+/// Thread-safe: one lock; the waiter is completed outside it. Lock order: taken under the fan-out's lock, never the reverse.
 /// </summary>
-internal sealed class SubscriberQueue(long maxBytes)
+internal sealed class SubscriberQueue(long maxBytes, IFrameSender sender)
 {
     private readonly Lock _lock = new();
     private readonly Queue<SharedFrame> _frames = new();
@@ -54,7 +55,7 @@ internal sealed class SubscriberQueue(long maxBytes)
     /// <summary>
     /// Adds a frame; on overflow clears the queue and stops accepting. Returns <see langword="false"/> on overflow.
     /// <paramref name="claimed"/> is <see langword="true"/> when the caller now owns the send side and must call
-    /// <see cref="Subscriber.Pump"/> (outside its locks).
+    /// <see cref="Pump"/> (outside its locks).
     /// </summary>
     public bool Enqueue(SharedFrame frame, out bool claimed)
     {
@@ -149,6 +150,42 @@ internal sealed class SubscriberQueue(long maxBytes)
         }
     }
 
+    /// <summary>
+    /// Inline delivery by the thread that claimed this queue in <see cref="Enqueue"/> (its <c>claimed</c> was
+    /// true): sends queued frames while each send completes synchronously (the usual case: the transport buffers it),
+    /// then parks the send loop again. A send that does not complete at once is handed to the send loop, which awaits it
+    /// before anything else, so frames stay in order and sends never overlap. Never throws.
+    /// </summary>
+    public void Pump()
+    {
+        try
+        {
+            do
+            {
+                while (TryTakeForPump(out var frame))
+                {
+                    if (sender.IsSent(frame))
+                    {
+                        continue;
+                    }
+
+                    if (!sender.TrySendFrame(frame, out var pending) || pending is not null)
+                    {
+                        // Pending: the send loop awaits it first. Failed: the close is requested; the loop sends it.
+                        HandOver(pending);
+                        return;
+                    }
+                }
+            }
+            while (!TryPark());
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            sender.PumpFailed(e);
+            HandOver(null);
+        }
+    }
+
     /// <summary>The pump takes the next frame; <see langword="false"/> when none is queued or the queue closed.</summary>
     public bool TryTakeForPump(out SharedFrame frame)
     {
@@ -227,37 +264,4 @@ internal sealed class SubscriberQueue(long maxBytes)
         _owner = SendOwner.Loop;
         return waiter;
     }
-}
-
-/// <summary>What <see cref="SubscriberQueue.TakeAsync"/> returns to the send loop.</summary>
-internal readonly record struct QueueItem(QueueItemKind Kind, SharedFrame? Frame, Task<bool>? PendingSend)
-{
-    public static QueueItem Closed => new(QueueItemKind.Closed, null, null);
-
-    public static QueueItem Overflowed => new(QueueItemKind.Overflowed, null, null);
-
-    public static QueueItem Heartbeat => new(QueueItemKind.Heartbeat, null, null);
-
-    public static QueueItem Of(SharedFrame frame) => new(QueueItemKind.Frame, frame, null);
-
-    public static QueueItem HandedOver(Task<bool> pendingSend) => new(QueueItemKind.HandedOver, null, pendingSend);
-}
-
-/// <summary>Kinds of <see cref="QueueItem"/>.</summary>
-internal enum QueueItemKind
-{
-    /// <summary>A frame to send.</summary>
-    Frame,
-
-    /// <summary>The queue overflowed: catch up from the store.</summary>
-    Overflowed,
-
-    /// <summary>A heartbeat is due.</summary>
-    Heartbeat,
-
-    /// <summary>A close was requested: send the close frame and end.</summary>
-    Closed,
-
-    /// <summary>The pump started a send that did not complete inline: await it (its result says whether the socket still works).</summary>
-    HandedOver,
 }

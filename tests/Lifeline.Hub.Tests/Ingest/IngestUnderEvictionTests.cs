@@ -53,7 +53,7 @@ public class IngestUnderEvictionTests
         Assert.Equal(Enumerable.Range(0, ranges.Count).Select(i => 1L + (i * Batch)), ranges.Select(r => r.FirstId));
         var core = hub.Core();
         Assert.Equal(ranges[^1].LastId, core.CommittedId);
-        Assert.True(core.Store.Count <= 1_500, $"store holds {core.Store.Count}");
-        Assert.True(core.Store.Bytes <= 100_000, $"store holds {core.Store.Bytes} bytes");
+        Assert.True(core.Log.Count <= 1_500, $"store holds {core.Log.Count}");
+        Assert.True(core.Log.Bytes <= 100_000, $"store holds {core.Log.Bytes} bytes");
     }
 }

@@ -24,7 +24,7 @@ public sealed class SqliteAppendTests : IDisposable
         var entries = Make(1, count);
         await using (var store = await OpenAsync())
         {
-            await store.AppendAsync(entries, CancellationToken.None);
+            await store.AppendAsync(entries, [], CancellationToken.None);
             Assert.Equal(count, store.Count);
             Assert.Equal(entries.Sum(e => (long)e.Json.Length), store.Bytes);
         }
@@ -48,7 +48,7 @@ public sealed class SqliteAppendTests : IDisposable
         };
         await using (var store = await OpenAsync())
         {
-            await store.AppendAsync(entries, CancellationToken.None);
+            await store.AppendAsync(entries, [], CancellationToken.None);
         }
 
         var read = new List<StoredEntry>();
@@ -65,17 +65,17 @@ public sealed class SqliteAppendTests : IDisposable
     public async Task Append_FailingRowInABatch_StoresNothingOfIt_AndTheStoreGoesOn()
     {
         await using var store = await OpenAsync();
-        await store.AppendAsync(Make(1, 10), CancellationToken.None);
+        await store.AppendAsync(Make(1, 10), [], CancellationToken.None);
 
         // Id 5 exists: the primary key fails the second multi-row statement; the whole batch rolls back.
         var bad = Make(11, 70);
         bad[40] = Entry(5, "dup", "dup");
-        var e = await Assert.ThrowsAsync<SqliteException>(async () => await store.AppendAsync(bad, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<SqliteException>(async () => await store.AppendAsync(bad, [], CancellationToken.None));
         Assert.Contains("UNIQUE constraint failed", e.Message, StringComparison.Ordinal);
         Assert.Equal(10, store.LastId);
         Assert.Equal(10, store.Count);
 
-        await store.AppendAsync(Make(11, 70), CancellationToken.None);
+        await store.AppendAsync(Make(11, 70), [], CancellationToken.None);
         var read = new List<StoredEntry>();
         await store.ReadAsync(0, 100, read, CancellationToken.None);
         Assert.Equal(Enumerable.Range(1, 80).Select(i => (long)i), read.Select(e => e.Id));
@@ -86,7 +86,7 @@ public sealed class SqliteAppendTests : IDisposable
     {
         await using (var store = await OpenAsync())
         {
-            await store.AppendAsync(Make(1, 10), CancellationToken.None);
+            await store.AppendAsync(Make(1, 10), [], CancellationToken.None);
         }
 
         Assert.Equal((long)SqliteLogStore.PageSize, Scalar("PRAGMA page_size"));
@@ -115,7 +115,7 @@ public sealed class SqliteAppendTests : IDisposable
         await using (var store = await OpenAsync())
         {
             Assert.Equal((1L, 3L, 3L), (store.OldestId, store.LastId, store.Count));
-            await store.AppendAsync(Make(4, 100), CancellationToken.None);
+            await store.AppendAsync(Make(4, 100), [], CancellationToken.None);
             var read = new List<StoredEntry>();
             await store.ReadAsync(0, 1000, read, CancellationToken.None);
             Assert.Equal(["one", "two", "three"], read.Take(3).Select(e => e.Message));

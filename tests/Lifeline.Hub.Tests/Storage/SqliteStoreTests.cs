@@ -84,7 +84,7 @@ public sealed class SqliteStoreTests : IDisposable
 
     private static async Task WaitForOldestAsync(HubHost hub, long oldest)
     {
-        var store = hub.Core().Store;
+        var store = hub.Core().Log;
         var watch = Stopwatch.StartNew();
         while (store.OldestId != oldest)
         {

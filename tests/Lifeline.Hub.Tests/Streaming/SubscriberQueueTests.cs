@@ -14,7 +14,7 @@ public class SubscriberQueueTests
 
     private static SubscriberQueue AcceptingQueue(long maxBytes = 1_000)
     {
-        var queue = new SubscriberQueue(maxBytes);
+        var queue = new SubscriberQueue(maxBytes, new RecordingSender());
         queue.Accept();
         return queue;
     }
@@ -111,5 +111,55 @@ public class SubscriberQueueTests
         Assert.True(queue.Enqueue(Frame(4), out var afterOverflow));
         Assert.False(afterOverflow);
         Assert.Equal(0, queue.QueuedBytes);
+    }
+
+    [Fact]
+    public async Task Pump_SendsEveryQueuedFrameInOrder_ThenParks_AndHandsAPendingSendToTheLoop()
+    {
+        var sender = new RecordingSender();
+        var queue = new SubscriberQueue(1_000, sender);
+        queue.Accept();
+        var parked = queue.TakeAsync();
+        Assert.False(parked.IsCompleted);
+
+        Assert.True(queue.Enqueue(Frame(1), out var claimed));
+        Assert.True(claimed);
+        Assert.True(queue.Enqueue(Frame(2), out var again));
+        Assert.False(again);                            // one claim per parked period
+        queue.Pump();
+        Assert.Equal([1L, 2L], sender.Sent);
+        Assert.False(parked.IsCompleted);               // parked again: the loop never woke
+
+        // A send that does not complete at once goes to the loop, which gets it before the frames queued behind it.
+        var pending = new TaskCompletionSource<bool>();
+        sender.NextPending = pending.Task;
+        Assert.True(queue.Enqueue(Frame(3), out claimed));
+        Assert.True(queue.Enqueue(Frame(4), out _));
+        Assert.True(claimed);
+        queue.Pump();
+        var item = await parked.AsTask().OrTimeout();
+        Assert.Equal(QueueItemKind.HandedOver, item.Kind);
+        Assert.Same(pending.Task, item.PendingSend);
+        Assert.Equal(4, (await queue.TakeAsync().AsTask().OrTimeout()).Frame!.LastId);
+    }
+
+    /// <summary>Sends nothing: records the frames the pump sends; completes them synchronously unless told otherwise.</summary>
+    private sealed class RecordingSender : IFrameSender
+    {
+        public List<long> Sent { get; } = [];
+
+        public Task<bool>? NextPending { get; set; }
+
+        public bool IsSent(SharedFrame frame) => Sent.Contains(frame.LastId);
+
+        public bool TrySendFrame(SharedFrame frame, out Task<bool>? pending)
+        {
+            Sent.Add(frame.LastId);
+            pending = NextPending;
+            NextPending = null;
+            return true;
+        }
+
+        public void PumpFailed(Exception exception) => throw new InvalidOperationException("the pump failed", exception);
     }
 }
