@@ -252,9 +252,9 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
             {
                 if (length == buffer.Length && length > 0)
                 {
-                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, max + 1));
+                    var bigger = InputBuffers.Rent(Math.Min(buffer.Length * 2, max + 1));
                     buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    InputBuffers.Return(buffer);
                     buffer = bigger;
                     rentBytes = buffer.Length;
                     Volatile.Write(ref _receiveBufferBytes, buffer.Length);
@@ -271,7 +271,7 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
                 if (buffer.Length == 0 && !result.EndOfMessage)
                 {
                     // A data frame with a payload started (the zero-byte receive consumed only its header).
-                    buffer = ArrayPool<byte>.Shared.Rent(rentBytes);
+                    buffer = InputBuffers.Rent(rentBytes);
                     Volatile.Write(ref _receiveBufferBytes, buffer.Length);
                     continue;
                 }
@@ -346,7 +346,7 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
     {
         if (buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            InputBuffers.Return(buffer);
             buffer = [];
         }
     }

@@ -77,7 +77,7 @@ internal sealed partial class HttpIngestEndpoint(LogHub hub, HubAuth auth, ILogg
         finally
         {
             // The entries hold copies (strings, props bytes): the body goes back to the pool once parsed.
-            ArrayPool<byte>.Shared.Return(body);
+            InputBuffers.Return(body);
         }
 
         var key = context.Request.Headers["Idempotency-Key"].ToString();
@@ -105,7 +105,7 @@ internal sealed partial class HttpIngestEndpoint(LogHub hub, HubAuth auth, ILogg
     private static async Task<(byte[]? Buffer, int Length)> ReadBodyAsync(HttpContext context, long max)
     {
         // One byte over the Content-Length (or max) lets the final read see the end without growing.
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(context.Request.ContentLength ?? 16 * 1024, max) + 1);
+        var buffer = InputBuffers.Rent((int)Math.Min(context.Request.ContentLength ?? 16 * 1024, max) + 1);
         var length = 0;
         var stream = context.Request.Body;
         try
@@ -114,9 +114,9 @@ internal sealed partial class HttpIngestEndpoint(LogHub hub, HubAuth auth, ILogg
             {
                 if (length == buffer.Length)
                 {
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(2L * buffer.Length, max + 1));
+                    var larger = InputBuffers.Rent((int)Math.Min(2L * buffer.Length, max + 1));
                     buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    InputBuffers.Return(buffer);
                     buffer = larger;
                 }
 
@@ -129,14 +129,14 @@ internal sealed partial class HttpIngestEndpoint(LogHub hub, HubAuth auth, ILogg
                 length += read;
                 if (length > max)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    InputBuffers.Return(buffer);
                     return (null, 0);
                 }
             }
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            InputBuffers.Return(buffer);
             throw;
         }
     }
