@@ -37,6 +37,7 @@ internal sealed class HubMetrics : IDisposable
         var time = options.Value.TimeProvider;
         IngestRate = new RateMeter(time);
         DeliveryRate = new RateMeter(time);
+        BadInputTrim = new BadInputTrim(time);
         _meter = meterFactory.Create("Lifeline.Hub");
         _ingested = _meter.CreateCounter<long>("lifeline.hub.entries.ingested", "{entry}", "Entries stored");
         _delivered = _meter.CreateCounter<long>("lifeline.hub.entries.delivered", "{entry}", "Entries sent to subscribers");
@@ -49,6 +50,9 @@ internal sealed class HubMetrics : IDisposable
         _meter.CreateObservableGauge("lifeline.hub.publishers", () => Volatile.Read(ref _publishers), "{connection}", "Open ingest sockets");
         _meter.CreateObservableGauge("lifeline.hub.subscriber.lag", ObserveLag, "{entry}", "The largest number of committed ids a subscriber has not examined yet, by state (live, catching_up)");
     }
+
+    /// <summary>Gives memory back once a burst of bad input is over.</summary>
+    public BadInputTrim BadInputTrim { get; }
 
     public RateMeter IngestRate { get; }
 
@@ -114,6 +118,7 @@ internal sealed class HubMetrics : IDisposable
     {
         Interlocked.Increment(ref _badInputTotal);
         _badInput.Add(1, new KeyValuePair<string, object?>("kind", kind));
+        BadInputTrim.OnBadInput();
     }
 
     public void PublisherOpened() => Interlocked.Increment(ref _publishers);
@@ -135,7 +140,11 @@ internal sealed class HubMetrics : IDisposable
         }
     }
 
-    public void Dispose() => _meter.Dispose();
+    public void Dispose()
+    {
+        BadInputTrim.Dispose();
+        _meter.Dispose();
+    }
 
     // Aggregated so that the series are bounded (two): a tag per subscriber id or client id would make one series per
     // connection ever seen, which metric back-ends cannot hold. Per-subscriber lag is in /v1/stats.

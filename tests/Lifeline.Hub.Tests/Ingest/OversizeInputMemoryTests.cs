@@ -5,6 +5,7 @@ using System.Text;
 using Lifeline.Hub.Tests.Infrastructure;
 using Lifeline.Protocol;
 using Lifeline.Testing.Tasks;
+using Lifeline.Testing.Time;
 
 namespace Lifeline.Hub.Tests.Ingest;
 
@@ -40,6 +41,40 @@ public class OversizeInputMemoryTests
         // The hub is well, and none of those buffers went to the shared pool.
         Assert.Equal(1, (await hub.PostManyAsync(1)).Count);
         Assert.Empty(returns.Sizes);
+    }
+
+    [Fact]
+    public async Task BadInputBurst_OnceQuietFor10s_RunsOneCollectionThatGivesMemoryBack_AtMostOncePerMinute()
+    {
+        var time = new ManualTimeProvider();
+        await using var hub = await HubHost.StartAsync(o => o.TimeProvider = time);
+        var trim = hub.Core().Metrics.BadInputTrim;
+        await time.WaitForTimersAsync(1).OrTimeout();
+        var armed = time.ActiveTimerCount;
+        using (var response = await hub.PostRawAsync("[{\"message\":", "application/json"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        }
+
+        // Armed by the bad input; nothing runs before the quiet spell is over.
+        Assert.Equal(armed + 1, time.ActiveTimerCount);
+        time.Advance(TimeSpan.FromSeconds(9));
+        Assert.Equal(0, trim.Trims);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, trim.Trims);
+
+        // Another burst right after: its collection waits for the minute since the last one.
+        using (var response = await hub.PostRawAsync("hello", "text/plain"))
+        {
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        }
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, trim.Trims);
+        time.Advance(TimeSpan.FromSeconds(49));
+        Assert.Equal(1, trim.Trims);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(2, trim.Trims);
     }
 
     /// <summary>POSTs <paramref name="body"/> chunked on a plain socket; returns the status line.</summary>
