@@ -118,7 +118,7 @@ public sealed class DurableIdempotencyTests : IDisposable
             for (var i = 1; i <= 3_000; i++)
             {
                 var ticks = i <= 2_000 ? t0 : t0 + TimeSpan.FromMinutes(2).Ticks;
-                var entry = new StoredEntry(i, DateTimeOffset.UnixEpoch, ticks, LogLevel.Information, "s", $"m{i}", Encoding.UTF8.GetBytes($$"""{"id":{{i}}}"""));
+                var entry = new StoredEntry(i, DateTimeOffset.UnixEpoch, ticks, LogEntryLevel.Information, "s", $"m{i}", Encoding.UTF8.GetBytes($$"""{"id":{{i}}}"""));
                 await store.AppendAsync([entry], [new IdempotencyRecord($"k{i}", new PublishResult(1, i, i), ticks)], CancellationToken.None);
             }
         }
