@@ -70,6 +70,23 @@ public sealed class DurableIdempotencyTests : IDisposable
     }
 
     [Fact]
+    public async Task MemoryStore_RetryAfterARestart_IsStoredAsANewBatch()
+    {
+        // docs/protocol.md: on the memory store the keys live as long as the process, like the entries.
+        var body = HubHost.SerializeArray([new LogEntry { Message = "a" }]);
+        await using (var hub = await HubHost.StartAsync())
+        {
+            await hub.PostManyAsync(2);
+            (await hub.PostRawAsync(body, "application/json", idempotencyKey: "svc/1")).Dispose();
+        }
+
+        await using var again = await HubHost.StartAsync();
+        using var retry = await again.PostRawAsync(body, "application/json", idempotencyKey: "svc/1");
+        Assert.False(retry.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(new PublishResult(1, 1, 1), HttpBodyJson.ParsePublishResult(await retry.Content.ReadAsByteArrayAsync()));
+    }
+
+    [Fact]
     public async Task KeysAfterARestart_AreRememberedForTheWindow_ThenOnlyTheNewestCapacity()
     {
         // Capacity 1, window 10 min (docs/hub.md: "at least the last N, for at least T"), on the hub's clock.
