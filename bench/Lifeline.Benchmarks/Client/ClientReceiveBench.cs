@@ -29,15 +29,17 @@ internal sealed class ClientReceiveBench : IBenchCommand
         await using var server = await BenchServer.StartAsync();
         var uri = server.GetUri($"/push?count={count}&size={Size}");
         await BareAsync(uri, count / 10, copy: false);          // warm-up
-        await LifelineAsync(uri, count / 10);
+        await LifelineAsync(uri, count / 10, capacity: null);
 
         // Each round runs every variant back to back; `--only NAME` runs one (to profile it).
         var variants = new (string Name, string Label, Func<Task<(double Rate, double Alloc)>> Run)[]
         {
             ("bare", "bare ClientWebSocket loop:  ", () => BareAsync(uri, count, copy: false)),
             ("copy", "bare loop + a copy per msg: ", () => BareAsync(uri, count, copy: true)),
-            ("handoff", "bare loop + copy + hand-off:", () => HandOffAsync(uri, count)),
-            ("lifeline", "LifelineClient.ReadAllAsync:", () => LifelineAsync(uri, count)),
+            ("handoff", "bare loop + copy + hand-off:", () => HandOffAsync(uri, count, inline: false)),
+            ("inline", "  the same, reader inline:   ", () => HandOffAsync(uri, count, inline: true)),
+            ("lifeline", "LifelineClient.ReadAllAsync:", () => LifelineAsync(uri, count, capacity: null)),
+            ("unbounded", "  the same, inbox > count:   ", () => LifelineAsync(uri, count, capacity: count + 1)),
         };
         var only = Array.IndexOf(args, "--only") is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
         var runs = variants.Where(v => only is null || v.Name == only).ToDictionary(v => v.Name, _ => new List<Run>());
@@ -120,12 +122,14 @@ internal sealed class ClientReceiveBench : IBenchCommand
     /// per message, handed in batches of up to 64 (flushed before the loop would wait on the socket, as LifelineClient
     /// does) through an unbounded single-reader channel to a reader on another task that reads with <c>await foreach</c>.
     /// LifelineClient against this is the cost of its own bookkeeping; this against the bare loop is the cost of the design.
+    /// With <paramref name="inline"/> the channel allows synchronous continuations: a waiting reader runs on the receive
+    /// loop's thread when a batch is flushed, instead of being woken on another (the fix this variant measures).
     /// </summary>
-    private static async Task<(double Rate, double Alloc)> HandOffAsync(Uri uri, int count)
+    private static async Task<(double Rate, double Alloc)> HandOffAsync(Uri uri, int count, bool inline)
     {
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(uri, CancellationToken.None);
-        var channel = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var channel = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true, AllowSynchronousContinuations = inline });
         var buffer = new byte[16 * 1024];
         var batch = new List<byte[]>(64);
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
@@ -180,9 +184,20 @@ internal sealed class ClientReceiveBench : IBenchCommand
         }
     }
 
-    private static async Task<(double Rate, double Alloc)> LifelineAsync(Uri uri, int count)
+    /// <summary>
+    /// LifelineClient with its default inbox bound (<paramref name="capacity"/> null: 1,024 messages, so a server that
+    /// pushes faster than the reader takes puts the receive loop on backpressure), or with a bound above the message count
+    /// (never reached: what the client costs without backpressure).
+    /// </summary>
+    private static async Task<(double Rate, double Alloc)> LifelineAsync(Uri uri, int count, int? capacity)
     {
-        await using var client = new LifelineClient(new LifelineClientOptions { Uri = uri, KeepAliveInterval = TimeSpan.Zero });
+        var options = new LifelineClientOptions { Uri = uri, KeepAliveInterval = TimeSpan.Zero };
+        if (capacity is { } c)
+        {
+            options.ReceiveBufferCapacity = c;
+        }
+
+        await using var client = new LifelineClient(options);
         await client.StartAsync(CancellationToken.None);
         await client.WaitUntilConnectedAsync(CancellationToken.None);
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
