@@ -29,15 +29,15 @@ internal sealed class ClientReceiveBench : IBenchCommand
         var rounds = BenchArgs.Int(args, "--rounds", 5);
         await using var server = await BenchServer.StartAsync();
         var uri = server.GetUri($"/push?count={count}&size={Size}");
-        await BareAsync(uri, count / 10, copy: false);          // warm-up
+        await BareAsync(uri, count / 10, Keep.Nothing);          // warm-up
         await LifelineAsync(uri, count / 10, capacity: null);
 
         // Each round runs every variant back to back; `--only NAME` runs one (to profile it).
         var variants = new (string Name, string Label, Func<Task<(double Rate, double Alloc)>> Run)[]
         {
-            ("bare", "bare ClientWebSocket loop:  ", () => BareAsync(uri, count, copy: false)),
-            ("copy", "bare loop + a copy per msg: ", () => BareAsync(uri, count, copy: true)),
-            ("slab", "  the same, copies in slabs: ", () => SlabAsync(uri, count)),
+            ("bare", "bare ClientWebSocket loop:  ", () => BareAsync(uri, count, Keep.Nothing)),
+            ("copy", "bare loop + a copy per msg: ", () => BareAsync(uri, count, Keep.Copy)),
+            ("slab", "  the same, copies in slabs: ", () => BareAsync(uri, count, Keep.Slab)),
             ("handoff", "bare loop + copy + hand-off:", () => HandOffAsync(uri, count, inline: false)),
             ("inline", "  the same, reader inline:   ", () => HandOffAsync(uri, count, inline: true)),
             ("lifeline", "LifelineClient.ReadAllAsync:", () => LifelineAsync(uri, count, capacity: null)),
@@ -126,45 +126,29 @@ internal sealed class ClientReceiveBench : IBenchCommand
     /// <summary>One variant's round: messages per second, bytes allocated, process CPU and context switches per message.</summary>
     private readonly record struct Run(double Rate, double Alloc, double CpuMicroseconds, double Switches);
 
-    private static async Task<(double Rate, double Alloc)> BareAsync(Uri uri, int count, bool copy)
+    /// <summary>What the bare loop does with each message it read.</summary>
+    private enum Keep
     {
-        using var socket = new ClientWebSocket();
-        await socket.ConnectAsync(uri, CancellationToken.None);
-        var buffer = new byte[16 * 1024];
-        var allocated = GC.GetTotalAllocatedBytes(precise: true);
-        var started = Stopwatch.GetTimestamp();
-        var received = 0;
-        while (received < count)
-        {
-            var result = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
-            if (result.EndOfMessage)
-            {
-                received++;
-                if (copy)
-                {
-                    s_sink = buffer.AsSpan(0, result.Count).ToArray(); // what owning each message costs
-                }
-            }
-        }
+        /// <summary>Nothing: the next read overwrites it.</summary>
+        Nothing,
 
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        var bytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
-        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
-        return (count / elapsed.TotalSeconds, (double)bytes / count);
+        /// <summary>An exact-size array per message: what owning each message costs.</summary>
+        Copy,
+
+        /// <summary>
+        /// A copy into a shared 64 KiB slab (a new one when it is full), kept as a <see cref="ReadOnlyMemory{T}"/> over the
+        /// copy, as <c>ReceivedMessage.Utf8</c> could be: still owned and immutable, one allocation per ~290 messages.
+        /// </summary>
+        Slab,
     }
 
-    /// <summary>
-    /// The bare loop copying each message into a shared 64 KiB slab (a new slab when one is full) and keeping a
-    /// <see cref="ReadOnlyMemory{T}"/> over its copy, as <c>ReceivedMessage.Utf8</c> could: messages are still owned and
-    /// immutable, but one allocation serves ~290 of them instead of one array each.
-    /// </summary>
-    private static async Task<(double Rate, double Alloc)> SlabAsync(Uri uri, int count)
+    private static async Task<(double Rate, double Alloc)> BareAsync(Uri uri, int count, Keep keep)
     {
         const int SlabBytes = 64 * 1024;
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(uri, CancellationToken.None);
         var buffer = new byte[16 * 1024];
-        var slab = new byte[SlabBytes];
+        var slab = keep == Keep.Slab ? new byte[SlabBytes] : [];
         var used = 0;
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var started = Stopwatch.GetTimestamp();
@@ -172,9 +156,18 @@ internal sealed class ClientReceiveBench : IBenchCommand
         while (received < count)
         {
             var result = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
-            if (result.EndOfMessage)
+            if (!result.EndOfMessage)
             {
-                received++;
+                continue;
+            }
+
+            received++;
+            if (keep == Keep.Copy)
+            {
+                s_sink = buffer.AsSpan(0, result.Count).ToArray();
+            }
+            else if (keep == Keep.Slab)
+            {
                 if (used + result.Count > slab.Length)
                 {
                     slab = GC.AllocateUninitializedArray<byte>(Math.Max(SlabBytes, result.Count));
