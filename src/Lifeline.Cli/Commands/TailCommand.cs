@@ -40,7 +40,7 @@ internal static class TailCommand
             var writer = new EntryWriter(context.Environment, result.GetValue(json));
             return await RunAsync(new LogTail(endpoint, options, context.Environment.Error), writer, fromTime, cancellationToken).ConfigureAwait(false);
         });
-        return command;
+        return context.Global.AddTo(command);
     }
 
     private static async Task<int> RunAsync(LogTail tail, EntryWriter writer, DateTimeOffset? fromTime, CancellationToken cancellationToken)
