@@ -72,6 +72,6 @@ internal sealed class LifelineLogger(string category, LifelineLoggerProvider pro
             props = props.Restart(ex);
         }
 
-        provider.Shipper.Enqueue(new PendingEntry(provider.TimeProvider.GetUtcNow(), (Lifeline.Protocol.LogLevel)logLevel, category, message ?? "", props.Build()));
+        provider.Shipper.Enqueue(new PendingEntry(provider.TimeProvider.GetUtcNow(), (Lifeline.Protocol.LogEntryLevel)logLevel, category, message ?? "", props.Build()));
     }
 }

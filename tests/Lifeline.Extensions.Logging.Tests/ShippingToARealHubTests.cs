@@ -42,7 +42,7 @@ public class ShippingToARealHubTests
         Assert.Equal(1_234, stored.Count);
         Assert.Equal(Enumerable.Range(0, 1_234).Select(i => $"Order {i} is late"), stored.Select(e => e.Message));
         Assert.All(stored, e => Assert.Equal(typeof(ShippingToARealHubTests).FullName, e.Source));
-        Assert.All(stored, e => Assert.Equal(Lifeline.Protocol.LogLevel.Warning, e.Level));
+        Assert.All(stored, e => Assert.Equal(Lifeline.Protocol.LogEntryLevel.Warning, e.Level));
         Assert.Equal(1_233, stored[^1].Properties!.Value.GetProperty("OrderId").GetInt32());
     }
 

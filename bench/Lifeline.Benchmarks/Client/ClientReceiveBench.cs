@@ -17,6 +17,7 @@ internal sealed class ClientReceiveBench : IBenchCommand
 {
     private const int Size = 200;
     private static byte[]? s_sink;
+    private static ReadOnlyMemory<byte> s_sinkMemory;
 
     public string Name => "client-receive";
 
@@ -28,16 +29,19 @@ internal sealed class ClientReceiveBench : IBenchCommand
         var rounds = BenchArgs.Int(args, "--rounds", 5);
         await using var server = await BenchServer.StartAsync();
         var uri = server.GetUri($"/push?count={count}&size={Size}");
-        await BareAsync(uri, count / 10, copy: false);          // warm-up
-        await LifelineAsync(uri, count / 10);
+        await BareAsync(uri, count / 10, Keep.Nothing);          // warm-up
+        await LifelineAsync(uri, count / 10, capacity: null);
 
         // Each round runs every variant back to back; `--only NAME` runs one (to profile it).
         var variants = new (string Name, string Label, Func<Task<(double Rate, double Alloc)>> Run)[]
         {
-            ("bare", "bare ClientWebSocket loop:  ", () => BareAsync(uri, count, copy: false)),
-            ("copy", "bare loop + a copy per msg: ", () => BareAsync(uri, count, copy: true)),
-            ("handoff", "bare loop + copy + hand-off:", () => HandOffAsync(uri, count)),
-            ("lifeline", "LifelineClient.ReadAllAsync:", () => LifelineAsync(uri, count)),
+            ("bare", "bare ClientWebSocket loop:  ", () => BareAsync(uri, count, Keep.Nothing)),
+            ("copy", "bare loop + a copy per msg: ", () => BareAsync(uri, count, Keep.Copy)),
+            ("slab", "  the same, copies in slabs: ", () => BareAsync(uri, count, Keep.Slab)),
+            ("handoff", "bare loop + copy + hand-off:", () => HandOffAsync(uri, count, inline: false)),
+            ("inline", "  the same, reader inline:   ", () => HandOffAsync(uri, count, inline: true)),
+            ("lifeline", "LifelineClient.ReadAllAsync:", () => LifelineAsync(uri, count, capacity: null)),
+            ("unbounded", "  the same, inbox > count:   ", () => LifelineAsync(uri, count, capacity: count + 1)),
         };
         var only = Array.IndexOf(args, "--only") is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
         var runs = variants.Where(v => only is null || v.Name == only).ToDictionary(v => v.Name, _ => new List<Run>());
@@ -46,8 +50,9 @@ internal sealed class ClientReceiveBench : IBenchCommand
             foreach (var (name, _, run) in variants.Where(v => runs.ContainsKey(v.Name)))
             {
                 var cpu = ProcessCpu();
+                var switches = ContextSwitches();
                 var (rate, alloc) = await run();
-                runs[name].Add(new Run(rate, alloc, (ProcessCpu() - cpu).TotalMicroseconds / count));
+                runs[name].Add(new Run(rate, alloc, (ProcessCpu() - cpu).TotalMicroseconds / count, (double)(ContextSwitches() - switches) / count));
             }
         }
 
@@ -55,7 +60,7 @@ internal sealed class ClientReceiveBench : IBenchCommand
         foreach (var (name, label, _) in variants.Where(v => runs.ContainsKey(v.Name)))
         {
             var m = Median(runs[name]);
-            Console.WriteLine($"{label} median {m.Rate,12:N0} msg/s   {m.Alloc,7:F1} B/msg allocated   {Median(runs[name], r => r.CpuMicroseconds).CpuMicroseconds,6:N2} µs CPU/msg (process)");
+            Console.WriteLine($"{label} median {m.Rate,12:N0} msg/s   {m.Alloc,7:F1} B/msg allocated   {Median(runs[name], r => r.CpuMicroseconds).CpuMicroseconds,6:N2} µs CPU/msg   {Median(runs[name], r => r.Switches).Switches,6:N3} context switches/msg (process)");
         }
 
         if (only is not null)
@@ -85,27 +90,93 @@ internal sealed class ClientReceiveBench : IBenchCommand
 
     private static Run Median(List<Run> rounds, Func<Run, double> by) => rounds.OrderBy(by).ElementAt(rounds.Count / 2);
 
-    /// <summary>One variant's round: messages per second, bytes allocated per message and process CPU per message.</summary>
-    private readonly record struct Run(double Rate, double Alloc, double CpuMicroseconds);
-
-    private static async Task<(double Rate, double Alloc)> BareAsync(Uri uri, int count, bool copy)
+    /// <summary>
+    /// Context switches of this process's threads so far (voluntary and not, summed over <c>/proc/self/task/*/status</c>;
+    /// 0 elsewhere): a thread that waits and is woken for every hand-off shows here however busy the machine is.
+    /// </summary>
+    private static long ContextSwitches()
     {
+        if (!OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+
+        long total = 0;
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+                {
+                    if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                    {
+                        total += long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The thread ended meanwhile.
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>One variant's round: messages per second, bytes allocated, process CPU and context switches per message.</summary>
+    private readonly record struct Run(double Rate, double Alloc, double CpuMicroseconds, double Switches);
+
+    /// <summary>What the bare loop does with each message it read.</summary>
+    private enum Keep
+    {
+        /// <summary>Nothing: the next read overwrites it.</summary>
+        Nothing,
+
+        /// <summary>An exact-size array per message: what owning each message costs.</summary>
+        Copy,
+
+        /// <summary>
+        /// A copy into a shared 64 KiB slab (a new one when it is full), kept as a <see cref="ReadOnlyMemory{T}"/> over the
+        /// copy, as <c>ReceivedMessage.Utf8</c> could be: still owned and immutable, one allocation per ~290 messages.
+        /// </summary>
+        Slab,
+    }
+
+    private static async Task<(double Rate, double Alloc)> BareAsync(Uri uri, int count, Keep keep)
+    {
+        const int SlabBytes = 64 * 1024;
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(uri, CancellationToken.None);
         var buffer = new byte[16 * 1024];
+        var slab = keep == Keep.Slab ? new byte[SlabBytes] : [];
+        var used = 0;
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
         var started = Stopwatch.GetTimestamp();
         var received = 0;
         while (received < count)
         {
             var result = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
-            if (result.EndOfMessage)
+            if (!result.EndOfMessage)
             {
-                received++;
-                if (copy)
+                continue;
+            }
+
+            received++;
+            if (keep == Keep.Copy)
+            {
+                s_sink = buffer.AsSpan(0, result.Count).ToArray();
+            }
+            else if (keep == Keep.Slab)
+            {
+                if (used + result.Count > slab.Length)
                 {
-                    s_sink = buffer.AsSpan(0, result.Count).ToArray(); // what owning each message costs
+                    slab = GC.AllocateUninitializedArray<byte>(Math.Max(SlabBytes, result.Count));
+                    used = 0;
                 }
+
+                buffer.AsSpan(0, result.Count).CopyTo(slab.AsSpan(used));
+                s_sinkMemory = slab.AsMemory(used, result.Count);
+                used += result.Count;
             }
         }
 
@@ -120,12 +191,14 @@ internal sealed class ClientReceiveBench : IBenchCommand
     /// per message, handed in batches of up to 64 (flushed before the loop would wait on the socket, as LifelineClient
     /// does) through an unbounded single-reader channel to a reader on another task that reads with <c>await foreach</c>.
     /// LifelineClient against this is the cost of its own bookkeeping; this against the bare loop is the cost of the design.
+    /// With <paramref name="inline"/> the channel allows synchronous continuations: a waiting reader runs on the receive
+    /// loop's thread when a batch is flushed, instead of being woken on another (the fix this variant measures).
     /// </summary>
-    private static async Task<(double Rate, double Alloc)> HandOffAsync(Uri uri, int count)
+    private static async Task<(double Rate, double Alloc)> HandOffAsync(Uri uri, int count, bool inline)
     {
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(uri, CancellationToken.None);
-        var channel = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var channel = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true, AllowSynchronousContinuations = inline });
         var buffer = new byte[16 * 1024];
         var batch = new List<byte[]>(64);
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
@@ -180,9 +253,20 @@ internal sealed class ClientReceiveBench : IBenchCommand
         }
     }
 
-    private static async Task<(double Rate, double Alloc)> LifelineAsync(Uri uri, int count)
+    /// <summary>
+    /// LifelineClient with its default inbox bound (<paramref name="capacity"/> null: 1,024 messages, so a server that
+    /// pushes faster than the reader takes puts the receive loop on backpressure), or with a bound above the message count
+    /// (never reached: what the client costs without backpressure).
+    /// </summary>
+    private static async Task<(double Rate, double Alloc)> LifelineAsync(Uri uri, int count, int? capacity)
     {
-        await using var client = new LifelineClient(new LifelineClientOptions { Uri = uri, KeepAliveInterval = TimeSpan.Zero });
+        var options = new LifelineClientOptions { Uri = uri, KeepAliveInterval = TimeSpan.Zero };
+        if (capacity is { } c)
+        {
+            options.ReceiveBufferCapacity = c;
+        }
+
+        await using var client = new LifelineClient(options);
         await client.StartAsync(CancellationToken.None);
         await client.WaitUntilConnectedAsync(CancellationToken.None);
         var allocated = GC.GetTotalAllocatedBytes(precise: true);

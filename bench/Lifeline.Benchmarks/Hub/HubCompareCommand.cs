@@ -46,6 +46,7 @@ public sealed class HubCompareCommand : IBenchCommand
             new Contender("lifeline-100", "Lifeline, 100 entries per publish", ["hub-server", "memory"], o => o.PerPublish = 100),
         }.Where(c => only.Contains(c.Key)).ToArray();
 
+        var cores = Environment.ProcessorCount;   // before this process pins itself to one
         var before = Uptime();
         Console.WriteLine($"before: {before}");
         if (OperatingSystem.IsLinux())
@@ -108,6 +109,10 @@ public sealed class HubCompareCommand : IBenchCommand
         }
 
         Console.WriteLine($"after:  {Uptime()}");
+        if (File.Exists("/proc/loadavg") && double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture) > cores)
+        {
+            Console.WriteLine($"warning: load average above the {cores} cores: other processes share core 0 with each server (see the core busy figures), so these figures are not the servers' own");
+        }
         Console.WriteLine();
         PrintTable(contenders, results, subscribers, rate, connections, hold);
         PrintTargets(results);

@@ -13,6 +13,9 @@ internal sealed class LeakCheckBench : IBenchCommand
 {
     private const int Checks = 2_000;
     private const int AsyncOps = 2_000_000;
+    private const int SuiteTests = 400;
+    private const int SuiteRequestsPerTest = 500;
+    private const int SuiteRuns = 5;
 
     public string Name => "leaks";
 
@@ -29,7 +32,96 @@ internal sealed class LeakCheckBench : IBenchCommand
         var on = await AsyncLoopNanosecondsAsync();
         Console.WriteLine($"async method that yields, tracking off: {off,8:F1} ns/op");
         Console.WriteLine($"async method that yields, tracking on:  {on,8:F1} ns/op  ({on / off:F2}x)");
+
+        // A whole suite, verifier off and on, alternated so both see the same machine: the median of each.
+        var offRuns = new List<double>();
+        var onRuns = new List<double>();
+        await SuiteMillisecondsAsync(verify: true);
+        for (var run = 0; run < SuiteRuns; run++)
+        {
+            SetTracking(false);
+            offRuns.Add(await SuiteMillisecondsAsync(verify: false));
+            SetTracking(true);
+            onRuns.Add(await SuiteMillisecondsAsync(verify: true));
+        }
+
+        var offMedian = Median(offRuns);
+        var onMedian = Median(onRuns);
+        Console.WriteLine($"suite of {SuiteTests} parallel tests, verifier off: {offMedian,8:F0} ms (median of {SuiteRuns})");
+        Console.WriteLine($"suite of {SuiteTests} parallel tests, verifier on:  {onMedian,8:F0} ms (median of {SuiteRuns}, {(onMedian / offMedian - 1) * 100:+0;-0}%)");
         return 0;
+    }
+
+    /// <summary>
+    /// A suite shaped like this repository's: tests run 4 at a time, each starts a server-like loop (a channel
+    /// consumer), sends it work through async methods, stops it and awaits it. "On" is what [assembly: VerifyNoLeaks]
+    /// does: the task registry on, each test in its own scope through LeakCheckRun, a check after each, and the
+    /// end-of-run check; "off" is the same tests with the registry off and no checks.
+    /// </summary>
+    private static async Task<double> SuiteMillisecondsAsync(bool verify)
+    {
+        var run = new LeakCheckRun(new AssemblyLeakSettings(), static _ => { });
+        var failures = 0;
+        var started = Stopwatch.GetTimestamp();
+        await Parallel.ForEachAsync(Enumerable.Range(0, SuiteTests), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (test, _) =>
+        {
+            if (verify)
+            {
+                await run.RunTestAsync($"SuiteTests.Test{test}", null, null, static () => SuiteTestAsync(), _ => Interlocked.Increment(ref failures));
+            }
+            else
+            {
+                await SuiteTestAsync();
+            }
+        });
+        if (verify && await run.VerifyEndOfRunAsync("suite") is { } report)
+        {
+            throw new InvalidOperationException(report.ToString());
+        }
+
+        if (failures > 0)
+        {
+            throw new InvalidOperationException($"{failures} suite tests leaked");
+        }
+
+        return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    private static async Task<int> SuiteTestAsync()
+    {
+        var requests = System.Threading.Channels.Channel.CreateUnbounded<TaskCompletionSource<int>>();
+        var server = ServeAsync(requests.Reader);
+        var sum = 0;
+        for (var i = 0; i < SuiteRequestsPerTest; i++)
+        {
+            sum += await RequestAsync(requests.Writer, i);
+        }
+
+        requests.Writer.Complete();
+        await server;
+        return sum;
+    }
+
+    private static async Task ServeAsync(System.Threading.Channels.ChannelReader<TaskCompletionSource<int>> requests)
+    {
+        await foreach (var request in requests.ReadAllAsync())
+        {
+            await Task.Yield();
+            request.SetResult(1);
+        }
+    }
+
+    private static async Task<int> RequestAsync(System.Threading.Channels.ChannelWriter<TaskCompletionSource<int>> requests, int i)
+    {
+        var reply = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await requests.WriteAsync(reply);
+        return await reply.Task + (i & 0);
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
     }
 
     private static async Task<double> CleanCheckMicrosecondsAsync(int foreignTasks)

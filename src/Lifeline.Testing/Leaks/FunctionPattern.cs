@@ -17,6 +17,8 @@ internal static class FunctionPattern
         "Lifeline.Testing.XunitV3.*",
     ];
 
+    private const string VerifierItself = "Lifeline.Testing.Leaks.LeakVerifier.*";
+
     public static bool Matches(AsyncFrame frame, string pattern)
     {
         if (pattern.EndsWith('*'))
@@ -33,7 +35,8 @@ internal static class FunctionPattern
     /// <summary>Whether the options (and built-in ignores) exclude this operation.</summary>
     public static bool IsIgnored(PendingOperation operation, LeakOptions options)
     {
-        if (options.UseBuiltInIgnores && MatchesAny(operation.Top, BuiltInIgnores))
+        // The methods awaiting a check (a VerifyAllAsync caller's chain down to the check itself) are not leaks.
+        if (options.UseBuiltInIgnores && (MatchesAny(operation.Top, BuiltInIgnores) || operation.Chain.Any(static f => Matches(f, VerifierItself))))
         {
             return true;
         }

@@ -20,7 +20,7 @@ namespace Lifeline.Testing.Leaks;
 internal static class LateWork
 {
     private const int MaxContinuationDepth = 16;
-    private const int TestsNamed = 5;
+    private const int TestsNamed = 10;
 
     /// <summary>Drops the orphans from a scope's own findings.</summary>
     public static List<PendingOperation> RemoveOrphans(List<PendingOperation> pending)
@@ -46,7 +46,8 @@ internal static class LateWork
                 .Select(static o => o.Top.Name)
                 .Distinct()
                 .ToList();
-            var running = LeakScope.RunningAt(id).Where(s => s.Parent is null && !ReferenceEquals(s, scope)).Select(static s => s.Name).ToList();
+            // Most recently begun first: the test that posted the job began before it, likely not long before.
+            var running = LeakScope.RunningAt(id).Where(s => s.Parent is null && !ReferenceEquals(s, scope)).OrderByDescending(static s => s.StartMark).Select(static s => s.Name).ToList();
             var runningText = running.Count == 0 ? "none" : string.Join(", ", running.Take(TestsNamed)) + (running.Count > TestsNamed ? $" and {running.Count - TestsNamed} more" : "");
             var workText = leftRunning.Count == 0 ? "work it left running" : $"work it left running: {string.Join(", ", leftRunning)}";
             result.Add(op.Unattributed(

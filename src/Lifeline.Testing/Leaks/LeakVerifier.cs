@@ -140,12 +140,23 @@ public static class LeakVerifier
         HashSet<(object, object?)>? previous = null;
         var delay = s_firstRetry;
         var collected = false;
+        var yielded = false;
         while (true)
         {
             var pending = scan();
             if (pending.Count == 0)
             {
                 return new LeakReport(name, pending);
+            }
+
+            if (!yielded)
+            {
+                // Never report from the synchronous start: the method that called us (a test ending its scope with
+                // await using) is still running on this stack under the scope's context, and only stops being
+                // pending once it suspends, outside the scope, at its await of this check.
+                await Task.Yield();
+                yielded = true;
+                continue;
             }
 
             var now = Stopwatch.GetTimestamp();

@@ -51,7 +51,7 @@ public class CoalescingTests
         Assert.Equal([1], sink.BatchSizes);
     }
 
-    private static List<EntryFields> Entries(string message) => [new EntryFields { Level = LogLevel.Information, Source = "app", Message = message }];
+    private static List<EntryFields> Entries(string message) => [new EntryFields { Level = LogEntryLevel.Information, Source = "app", Message = message }];
 
     private static async Task<LocalEntryLog> StartAsync(ICommitSink sink)
     {

@@ -77,7 +77,7 @@ public sealed class NodeClientTests : IDisposable
         using var stats = JsonDocument.Parse(await (await hub.Http.SendAsync(request)).Content.ReadAsStringAsync());
         Assert.Equal(2, stats.RootElement.GetProperty("reconnects").GetProperty("node-peer").GetInt64());
         var page = HttpBodyJson.ParseQueryPage(await GetWithKeyAsync(hub, "v1/logs?after=59"));
-        Assert.Equal(LogLevel.Information, Assert.Single(page.Entries).Level);
+        Assert.Equal(LogEntryLevel.Information, Assert.Single(page.Entries).Level);
     }
 
     private static async Task<byte[]> GetWithKeyAsync(HubHost hub, string path)

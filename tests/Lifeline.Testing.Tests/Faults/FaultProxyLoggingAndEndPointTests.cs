@@ -1,9 +1,9 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Lifeline.Testing.Faults;
 using Lifeline.Testing.Tasks;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Lifeline.Testing.Tests.Faults;
 
@@ -28,7 +28,7 @@ public class FaultProxyLoggingAndEndPointTests
     [Fact]
     public async Task FaultsAndConnections_AreLogged_WithFixedEventIds()
     {
-        var sink = new CapturingProvider();
+        using var sink = new FakeLoggerProvider();
         using var factory = LoggerFactory.Create(b => b.AddProvider(sink).SetMinimumLevel(LogLevel.Trace));
         using var upstream = new Upstream();
         await using (var proxy = await FaultProxy.StartAsync(upstream.EndPoint, new FaultProxyOptions { LoggerFactory = factory }))
@@ -45,30 +45,9 @@ public class FaultProxyLoggingAndEndPointTests
             }
         }
 
-        var ids = sink.Entries.Select(e => e.EventId).ToHashSet();
+        var entries = sink.Collector.GetSnapshot();
+        var ids = entries.Select(e => e.Id.Id).ToHashSet();
         Assert.Superset(new HashSet<int> { 1, 2, 3, 5, 7, 8, 9, 10 }, ids);
-        Assert.Contains(sink.Entries, e => e.EventId == 7 && e.Message.Contains("cutting 1 connection", StringComparison.Ordinal));
-    }
-
-    private sealed class CapturingProvider : ILoggerProvider
-    {
-        public ConcurrentQueue<(int EventId, string Message)> Entries { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new CapturingLogger(Entries);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class CapturingLogger(ConcurrentQueue<(int, string)> entries) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-                => entries.Enqueue((eventId.Id, formatter(state, exception)));
-        }
+        Assert.Contains(entries, e => e.Id.Id == 7 && e.Message.Contains("cutting 1 connection", StringComparison.Ordinal));
     }
 }
