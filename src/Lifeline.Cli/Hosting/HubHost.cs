@@ -65,6 +65,11 @@ internal sealed class HubHost : IAsyncDisposable
                 ? $"cannot listen on {string.Join(", ", settings.Urls)}: the address is in use (choose another port; port 0 picks a free one)"
                 : $"cannot listen on {string.Join(", ", settings.Urls)}: {exception.Message}", ExitCodes.Failure);
         }
+        catch (KeysFileException exception)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new CliException(exception.Message, ExitCodes.Usage, exception);
+        }
         catch
         {
             await app.DisposeAsync().ConfigureAwait(false);
