@@ -99,6 +99,6 @@ internal sealed class LifelineLogger(string category, LifelineLoggerProvider pro
             message = exception.Message;
         }
 
-        provider.Shipper.Enqueue(new PendingEntry(provider.TimeProvider.GetUtcNow(), (Lifeline.Protocol.LogLevel)logLevel, category, message, props.Build()));
+        provider.Shipper.Enqueue(new PendingEntry(provider.TimeProvider.GetUtcNow(), (Lifeline.Protocol.LogEntryLevel)logLevel, category, message, props.Build()));
     }
 }

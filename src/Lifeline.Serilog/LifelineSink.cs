@@ -82,14 +82,14 @@ public sealed class LifelineSink : ILogEventSink, IDisposable, IAsyncDisposable
     /// <summary>Like <see cref="DisposeAsync"/>, blocking the caller until the flush ends or its deadline passes.</summary>
     public void Dispose() => _shipper.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    internal static Lifeline.Protocol.LogLevel Map(LogEventLevel level) => level switch
+    internal static Lifeline.Protocol.LogEntryLevel Map(LogEventLevel level) => level switch
     {
-        LogEventLevel.Verbose => Lifeline.Protocol.LogLevel.Trace,
-        LogEventLevel.Debug => Lifeline.Protocol.LogLevel.Debug,
-        LogEventLevel.Information => Lifeline.Protocol.LogLevel.Information,
-        LogEventLevel.Warning => Lifeline.Protocol.LogLevel.Warning,
-        LogEventLevel.Error => Lifeline.Protocol.LogLevel.Error,
-        _ => Lifeline.Protocol.LogLevel.Critical,
+        LogEventLevel.Verbose => Lifeline.Protocol.LogEntryLevel.Trace,
+        LogEventLevel.Debug => Lifeline.Protocol.LogEntryLevel.Debug,
+        LogEventLevel.Information => Lifeline.Protocol.LogEntryLevel.Information,
+        LogEventLevel.Warning => Lifeline.Protocol.LogEntryLevel.Warning,
+        LogEventLevel.Error => Lifeline.Protocol.LogEntryLevel.Error,
+        _ => Lifeline.Protocol.LogEntryLevel.Critical,
     };
 
     private static void Write(Utf8JsonWriter writer, LogEventPropertyValue value, int depth)

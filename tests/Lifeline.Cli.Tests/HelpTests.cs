@@ -35,4 +35,19 @@ public class HelpTests
         Assert.Contains("--key <key>", result.Out);
         Assert.Contains("LIFELINE_KEY", result.Out);
     }
+
+    /// <summary>Issue 15 point 6: <c>serve</c> and <c>demo</c> listed --url and --key, which they ignored.</summary>
+    [Theory]
+    [InlineData("serve")]
+    [InlineData("demo")]
+    public async Task HubCommands_DoNotOfferUrlOrKey(string command)
+    {
+        var help = await CliRunner.RunOnceAsync(command, "--help");
+        var misuse = await CliRunner.RunOnceAsync(command, "--url", "http://127.0.0.1:1");
+
+        Assert.DoesNotContain("--url <", help.Out);
+        Assert.DoesNotContain("--key <", help.Out);
+        Assert.Equal(2, misuse.ExitCode);
+        Assert.Contains("--url", Assert.Single(misuse.ErrorLines));
+    }
 }

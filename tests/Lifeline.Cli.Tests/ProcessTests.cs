@@ -83,46 +83,16 @@ public class ProcessTests
     [Fact]
     public async Task Demo_AsAProcess_SigtermStopsGracefully_ExitZero()
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet");
         foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "lifeline.dll"), "demo", "--port", "0", "--rate", "50" })
         {
             start.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        var output = new List<string>();
-        try
-        {
-            while (await process.StandardOutput.ReadLineAsync().OrTimeout(TimeSpan.FromSeconds(60)) is { } line)
-            {
-                output.Add(line);
-                if (line.StartsWith("Press Ctrl+C", StringComparison.Ordinal))
-                {
-                    break;
-                }
-            }
+        // SIGTERM, as a service manager stops it (Ctrl+C's SIGINT takes the same path).
+        var (exitCode, output, error) = await DemoProcess.RunAndStopAsync(start, "-TERM");
 
-            Assert.Contains(output, l => l.Contains("dashboard: http://127.0.0.1:", StringComparison.Ordinal));
-            // SIGTERM, as a service manager stops it (Ctrl+C's SIGINT takes the same path).
-            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            {
-                await kill.WaitForExitAsync().OrTimeout(TimeSpan.FromSeconds(30));
-                Assert.Equal(0, kill.ExitCode);
-            }
-
-            output.AddRange((await process.StandardOutput.ReadToEndAsync().OrTimeout(TimeSpan.FromSeconds(60))).Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            await process.WaitForExitAsync().OrTimeout(TimeSpan.FromSeconds(60));
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {string.Join('\n', output)}\n{await error}");
+        Assert.True(exitCode == 0, $"exit {exitCode}: {string.Join('\n', output)}\n{error}");
         Assert.Equal(["stopping...", "stopped"], output[^2..]);
     }
 }

@@ -33,7 +33,7 @@ public partial class LifelineLoggerMappingTests
         var entry = await LogOneAsync(l => SlowOrder(l, 7, 812.5));
 
         Assert.Equal("Orders.Api", entry.Source);
-        Assert.Equal(Lifeline.Protocol.LogLevel.Warning, entry.Level);
+        Assert.Equal(Lifeline.Protocol.LogEntryLevel.Warning, entry.Level);
         Assert.Equal("Order 7 took 812.5 ms", entry.Message);
         var props = entry.Properties!.Value;
         Assert.Equal(7, props.GetProperty("OrderId").GetInt32());
@@ -59,7 +59,7 @@ public partial class LifelineLoggerMappingTests
             }
         });
 
-        Assert.Equal(Lifeline.Protocol.LogLevel.Error, entry.Level);
+        Assert.Equal(Lifeline.Protocol.LogEntryLevel.Error, entry.Level);
         Assert.Equal("Failed to charge visa", entry.Message);
         var props = entry.Properties!.Value;
         Assert.Equal("System.InvalidOperationException", props.GetProperty("exceptionType").GetString());

@@ -42,7 +42,7 @@ public class ShippingToARealHubTests
         Assert.Equal(1_234, stored.Count);
         Assert.Equal(Enumerable.Range(0, 1_234).Select(i => $"Order {i} is late"), stored.Select(e => e.Message));
         Assert.All(stored, e => Assert.Equal(typeof(ShippingToARealHubTests).FullName, e.Source));
-        Assert.All(stored, e => Assert.Equal(Lifeline.Protocol.LogLevel.Warning, e.Level));
+        Assert.All(stored, e => Assert.Equal(Lifeline.Protocol.LogEntryLevel.Warning, e.Level));
         Assert.Equal(1_233, stored[^1].Properties!.Value.GetProperty("OrderId").GetInt32());
     }
 
@@ -81,7 +81,7 @@ public class ShippingToARealHubTests
         Assert.Equal("""{"outer":{"inner":7}}""", props.GetProperty("Nested").GetRawText());
 
         var failed = stored[1];
-        Assert.Equal(Lifeline.Protocol.LogLevel.Warning, failed.Level);
+        Assert.Equal(Lifeline.Protocol.LogEntryLevel.Warning, failed.Level);
         Assert.StartsWith("Order {OrderId} for {Customer} at {Amount} <formatting the log message threw InvalidOperationException", failed.Message, StringComparison.Ordinal);
         var kept = failed.Properties!.Value;
         Assert.Equal(42, kept.GetProperty("OrderId").GetInt32());

@@ -33,7 +33,7 @@ public class LifelineSinkMappingTests
             .Warning("Order {OrderId} took {Ms} ms for {@Customer} items {Items}", 7, 812.5, new { Name = "Ada", Vip = true }, new[] { 1, 2 }));
 
         Assert.Equal("Orders.Api", entry.Source);
-        Assert.Equal(Lifeline.Protocol.LogLevel.Warning, entry.Level);
+        Assert.Equal(Lifeline.Protocol.LogEntryLevel.Warning, entry.Level);
         Assert.Equal("Order 7 took 812.5 ms for { Name: \"Ada\", Vip: True } items [1, 2]", entry.Message);
         var props = entry.Properties!.Value;
         Assert.Equal(7, props.GetProperty("OrderId").GetInt32());
@@ -45,13 +45,13 @@ public class LifelineSinkMappingTests
     }
 
     [Theory]
-    [InlineData(LogEventLevel.Verbose, Lifeline.Protocol.LogLevel.Trace)]
-    [InlineData(LogEventLevel.Debug, Lifeline.Protocol.LogLevel.Debug)]
-    [InlineData(LogEventLevel.Information, Lifeline.Protocol.LogLevel.Information)]
-    [InlineData(LogEventLevel.Warning, Lifeline.Protocol.LogLevel.Warning)]
-    [InlineData(LogEventLevel.Error, Lifeline.Protocol.LogLevel.Error)]
-    [InlineData(LogEventLevel.Fatal, Lifeline.Protocol.LogLevel.Critical)]
-    public void Levels_MapToTheHubsNames(LogEventLevel serilog, Lifeline.Protocol.LogLevel hub) =>
+    [InlineData(LogEventLevel.Verbose, Lifeline.Protocol.LogEntryLevel.Trace)]
+    [InlineData(LogEventLevel.Debug, Lifeline.Protocol.LogEntryLevel.Debug)]
+    [InlineData(LogEventLevel.Information, Lifeline.Protocol.LogEntryLevel.Information)]
+    [InlineData(LogEventLevel.Warning, Lifeline.Protocol.LogEntryLevel.Warning)]
+    [InlineData(LogEventLevel.Error, Lifeline.Protocol.LogEntryLevel.Error)]
+    [InlineData(LogEventLevel.Fatal, Lifeline.Protocol.LogEntryLevel.Critical)]
+    public void Levels_MapToTheHubsNames(LogEventLevel serilog, Lifeline.Protocol.LogEntryLevel hub) =>
         Assert.Equal(hub, LifelineSink.Map(serilog));
 
     [Fact]

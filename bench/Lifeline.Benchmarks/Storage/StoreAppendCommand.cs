@@ -70,7 +70,7 @@ public sealed class StoreAppendCommand : IBenchCommand
             var source = $"service-{random.Next(8)}";
             var message = $"request {random.Next()} handled in {random.Next(1000)} ms " + new string('x', 60 + random.Next(40));
             var json = Encoding.UTF8.GetBytes($$"""{"id":{{i}},"ts":"2026-12-02T00:00:00Z","level":"information","source":"{{source}}","message":"{{message}}","props":{"k":{{i}}} }""");
-            return new StoredEntry(0, now, now.UtcTicks, LogLevel.Information, source, message, json);
+            return new StoredEntry(0, now, now.UtcTicks, LogEntryLevel.Information, source, message, json);
         })];
     }
 

@@ -61,6 +61,7 @@ internal static class BenchCommand
 #else
         command.SetAction(new Func<ParseResult, int>(_ => throw new CliException("this build of lifeline has no hub load runner (bench/Lifeline.Benchmarks/Hub/Load is missing)")));
 #endif
+        command.Add(context.Global.Key); // for --target; the hub it starts itself needs none
         return command;
     }
 #if LIFELINE_BENCH

@@ -3,12 +3,13 @@ using Lifeline.Cli.Hub;
 
 namespace Lifeline.Cli.Commands;
 
-/// <summary><c>lifeline send</c>: publish one message from the arguments, or every line of standard input.</summary>
+/// <summary><c>lifeline send</c>: publish one message from the arguments, or every line of a file or of standard input.</summary>
 internal static class SendCommand
 {
     public static Command Create(CommandContext context)
     {
-        var message = new Argument<string[]>("message") { Description = "The message; without it, each line of standard input is one entry", Arity = ArgumentArity.ZeroOrMore };
+        var message = new Argument<string[]>("message") { Description = "The message; without it, each line of --file or standard input is one entry", Arity = ArgumentArity.ZeroOrMore };
+        var file = new Option<string?>("--file") { Description = "Send each line of this file as one entry ('-' for standard input)", HelpName = "path" };
         // System.CommandLine hands an unknown option to a zero-or-more argument as a word; a misspelt flag must be
         // a usage error, not a message sent to the hub.
         message.Validators.Add(result =>
@@ -33,8 +34,15 @@ internal static class SendCommand
 
         var command = new Command("send", "Publish log entries; prints the ids the hub acknowledged. Progress goes to standard error.")
         {
-            message, level, source, ndjson, batch, retries, timeout,
-        }.WithExamples("lifeline send --level warning --source deploy \"rollout paused\"", "tail -F app.log | lifeline send --source app", "lifeline send --ndjson < entries.ndjson");
+            message, file, level, source, ndjson, batch, retries, timeout,
+        }.WithExamples("lifeline send --level warning --source deploy \"rollout paused\"", "lifeline send --file app.log --source app", "tail -F app.log | lifeline send --source app", "lifeline send --ndjson --file entries.ndjson");
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(file) is not null && result.GetValue(message) is { Length: > 0 })
+            {
+                result.AddError("give either a message or --file, not both");
+            }
+        });
         command.SetAction(async (result, cancellationToken) =>
         {
             var endpoint = context.ResolveEndpoint(result);
@@ -47,11 +55,45 @@ internal static class SendCommand
                 BatchSize = result.GetValue(batch),
                 MaxAttempts = Math.Max(1, result.GetValue(retries)),
             };
-            var input = words.Length > 0 ? new StringReader(string.Join(' ', words)) : context.Environment.In;
+            using var fileInput = OpenFile(result.GetValue(file));
+            var input = words.Length > 0 ? await MessageAsync(words, context.Environment).ConfigureAwait(false) : fileInput ?? context.Environment.In;
             using var http = new HubHttpClient(endpoint, TimeSpan.FromSeconds(result.GetValue(timeout)));
             var sender = new LogSender(http, options, context.Environment);
             return await sender.RunAsync(input, cancellationToken).ConfigureAwait(false);
         });
-        return command;
+        return context.Global.AddTo(command);
+    }
+
+    /// <summary>
+    /// The message words as one line. A lone word that names an existing file is still sent as a message (it may be
+    /// one), with a warning that --file sends the file's lines.
+    /// </summary>
+    private static async Task<TextReader> MessageAsync(string[] words, CliEnvironment environment)
+    {
+        if (words.Length == 1 && File.Exists(words[0]))
+        {
+            await environment.Error.WriteLineAsync($"lifeline: warning: '{words[0]}' is a file; sending its name as the message (to send its lines: lifeline send --file {words[0]})").ConfigureAwait(false);
+        }
+
+        return new StringReader(string.Join(' ', words));
+    }
+
+    /// <summary>The reader of --file PATH; null without --file or for <c>-</c> (standard input, which the command does not own).</summary>
+    private static StreamReader? OpenFile(string? file)
+    {
+        if (file is null or "-")
+        {
+            return null;
+        }
+
+        try
+        {
+            return new StreamReader(file, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite | FileShare.Delete });
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            var reason = exception is FileNotFoundException or DirectoryNotFoundException ? "no such file" : exception.Message;
+            throw new CliException($"cannot read --file '{file}': {reason}", ExitCodes.Usage);
+        }
     }
 }

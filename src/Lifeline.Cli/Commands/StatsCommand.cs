@@ -37,7 +37,7 @@ internal static class StatsCommand
 
             return await WatchAsync(http, console, TimeSpan.FromSeconds(result.GetValue(interval)), result.GetValue(json), environment, cancellationToken).ConfigureAwait(false);
         });
-        return command;
+        return context.Global.AddTo(command);
     }
 
     /// <summary>
@@ -72,7 +72,7 @@ internal static class StatsCommand
                 }
                 catch (Exception exception) when (!first && !cancellationToken.IsCancellationRequested)
                 {
-                    var (message, _) = CliErrors.Describe(exception, http.Endpoint);
+                    var (message, _) = CliErrors.Describe(exception, http.Endpoint, hint: false);
                     await environment.Error.WriteLineAsync($"lifeline: {message}; retrying in {interval.TotalSeconds:0.#} s").ConfigureAwait(false);
                 }
 

@@ -28,7 +28,7 @@ internal static class TailCommand
         {
             var endpoint = context.ResolveEndpoint(result);
             var (afterId, fromTime) = ParseSince(result.GetValue(since), context.Environment.Time);
-            LogLevel? minimum = LogLevelNames.TryParse(result.GetValue(level), out var parsed) ? parsed : null; // validated by the option
+            LogEntryLevel? minimum = LogLevelNames.TryParse(result.GetValue(level), out var parsed) ? parsed : null; // validated by the option
             var options = new TailOptions
             {
                 Filter = new LogFilter { MinLevel = minimum, Sources = result.GetValue(source) ?? [], Contains = result.GetValue(contains) },
@@ -40,7 +40,7 @@ internal static class TailCommand
             var writer = new EntryWriter(context.Environment, result.GetValue(json));
             return await RunAsync(new LogTail(endpoint, options, context.Environment.Error), writer, fromTime, cancellationToken).ConfigureAwait(false);
         });
-        return command;
+        return context.Global.AddTo(command);
     }
 
     private static async Task<int> RunAsync(LogTail tail, EntryWriter writer, DateTimeOffset? fromTime, CancellationToken cancellationToken)

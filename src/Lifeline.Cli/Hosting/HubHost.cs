@@ -38,7 +38,8 @@ internal sealed class HubHost : IAsyncDisposable
         builder.Services.AddRoutingCore();
         builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
-        builder.Logging.AddProvider(new TextWriterLoggerProvider(environment.Error));
+        var log = new TextWriterLoggerProvider(environment.Error);
+        builder.Logging.AddProvider(log);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Lifeline", LogLevel.Information);
         builder.Services.AddLifelineHub(options =>
@@ -50,35 +51,70 @@ internal sealed class HubHost : IAsyncDisposable
         var app = builder.Build();
         app.MapLifelineHub();
         app.MapLifelineDashboard();
+        // The store opens before Kestrel binds: a start that fails removes the SQLite files it created.
+        var sqlite = settings.Store == HubStoreKind.Sqlite && settings.SqlitePath is { } path ? Path.GetFullPath(path) : null;
+        var sqliteExisted = sqlite is not null && File.Exists(sqlite);
+        log.Hold(); // a failed start is one line (below), not the host's lines about it as well
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            log.Release(write: true);
         }
-        catch (Exception exception) when (exception is IOException or System.Net.Sockets.SocketException)
+        catch (Exception exception)
         {
             await app.DisposeAsync().ConfigureAwait(false);
-            // Kestrel reports a taken port as IOException wrapping AddressInUseException (or a SocketException).
-            var inUse = exception.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException
-                || exception is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }
-                || exception.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse };
-            throw new CliException(inUse
-                ? $"cannot listen on {string.Join(", ", settings.Urls)}: the address is in use (choose another port; port 0 picks a free one)"
-                : $"cannot listen on {string.Join(", ", settings.Urls)}: {exception.Message}", ExitCodes.Failure);
-        }
-        catch (KeysFileException exception)
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw new CliException(exception.Message, ExitCodes.Usage, exception);
-        }
-        catch
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
+            log.Release(write: environment.GetVariable("LIFELINE_DEBUG") == "1");
+            if (sqlite is not null && !sqliteExisted)
+            {
+                DeleteSqliteFiles(sqlite);
+            }
+
+            if (Explain(exception, settings, sqlite) is { } explained)
+            {
+                throw explained;
+            }
+
             throw;
         }
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
             .Select(a => new Uri(a.Replace("//[::]", "//[::1]", StringComparison.Ordinal).Replace("//0.0.0.0", "//127.0.0.1", StringComparison.Ordinal))).ToList();
         return new HubHost(app, addresses);
+    }
+
+    /// <summary>The one-line error for a start that failed in a way a user can fix, or null.</summary>
+    private static CliException? Explain(Exception exception, HubHostSettings settings, string? sqlite)
+    {
+        var urls = string.Join(", ", settings.Urls);
+        for (var inner = exception; inner is not null; inner = inner.InnerException)
+        {
+            switch (inner)
+            {
+                // Kestrel reports a taken port as IOException wrapping AddressInUseException (or a SocketException).
+                case Microsoft.AspNetCore.Connections.AddressInUseException:
+                case System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }:
+                    return new CliException($"cannot listen on {urls}: the address is in use (choose another port; port 0 picks a free one)", ExitCodes.Failure);
+                case KeysFileException keys:
+                    return new CliException(keys.Message, ExitCodes.Usage);
+                case Microsoft.Data.Sqlite.SqliteException database when sqlite is not null:
+                    return new CliException($"cannot open the SQLite store '{sqlite}': {database.Message.Replace("SQLite Error ", "error ", StringComparison.Ordinal)} (does its directory exist, and is it writable?)", ExitCodes.Failure);
+            }
+        }
+
+        return exception is IOException or System.Net.Sockets.SocketException
+            ? new CliException($"cannot listen on {urls}: {exception.Message}", ExitCodes.Failure)
+            : null;
+    }
+
+    private static void DeleteSqliteFiles(string path)
+    {
+        foreach (var file in new[] { path, path + "-wal", path + "-shm", path + "-journal" })
+        {
+            if (File.Exists(file))
+            {
+                File.Delete(file);
+            }
+        }
     }
 
     /// <summary>Completes when <paramref name="cancellationToken"/> is cancelled (Ctrl+C); never throws.</summary>

@@ -25,7 +25,10 @@ internal sealed class HubRequestException : CliException
         return status switch
         {
             HttpStatusCode.Unauthorized => new($"the hub at {endpoint} refused the key ({code} unauthorized){detail}; pass a valid key with --key or {GlobalOptions.KeyVariable}", ExitCodes.Unauthorized, status, error),
-            HttpStatusCode.Forbidden => new($"the key lacks the '{scope}' scope on the hub at {endpoint} ({code} forbidden){detail}", ExitCodes.Unauthorized, status, error),
+            // The hub's own message says why (a missing scope, or a no-auth hub refusing a remote client): say it once.
+            HttpStatusCode.Forbidden => new(error?.Message is { Length: > 0 } reason
+                ? $"the hub at {endpoint} refused the request ({code} forbidden): {reason}"
+                : $"the key lacks the '{scope}' scope on the hub at {endpoint} ({code} forbidden)", ExitCodes.Unauthorized, status, error),
             _ => new($"the hub at {endpoint} answered {code} {error?.Error ?? status.ToString()}{detail}", ExitCodes.Failure, status, error),
         };
     }

@@ -23,7 +23,7 @@ internal sealed class LogTail(HubEndpoint endpoint, TailOptions options, TextWri
     {
         using (var http = new HubHttpClient(endpoint, TimeSpan.FromSeconds(30)))
         {
-            _position = options.After ?? Math.Max(0, (await http.QueryAsync(options.Filter, null, 1, cancellationToken).ConfigureAwait(false)).LastId - options.Backlog);
+            _position = options.After ?? await BacklogStartAsync(http, cancellationToken).ConfigureAwait(false);
             while (true)
             {
                 var page = await http.QueryAsync(options.Filter, _position, PageSize, cancellationToken).ConfigureAwait(false);
@@ -61,6 +61,57 @@ internal sealed class LogTail(HubEndpoint endpoint, TailOptions options, TextWri
         }
     }
 
+    /// <summary>
+    /// The position after which the newest <see cref="TailOptions.Backlog"/> entries that match the filter begin (ids
+    /// are not counted before the filter: <c>-n 3 --level warning</c> is the last three warnings). The hub pages oldest
+    /// first, so windows back from the newest id are read, each four times the last, until one holds enough matches or
+    /// reaches the start: the ids read are at most about 4/3 of the last window, and only Backlog + 1 ids are kept.
+    /// </summary>
+    private async Task<long> BacklogStartAsync(HubHttpClient http, CancellationToken cancellationToken)
+    {
+        var newest = (await http.QueryAsync(options.Filter, null, 1, cancellationToken).ConfigureAwait(false)).LastId;
+        if (options.Backlog == 0 || options.Filter.MatchesAll)
+        {
+            return Math.Max(0, newest - options.Backlog); // every id matches: count ids
+        }
+
+        var matches = new Queue<long>(options.Backlog + 1); // the newest Backlog + 1 matching ids in the window
+        for (long window = options.Backlog; ; window *= 4)
+        {
+            var after = Math.Max(0, newest - window);
+            matches.Clear();
+            for (var position = after; ;)
+            {
+                var page = await http.QueryAsync(options.Filter, position, PageSize, cancellationToken).ConfigureAwait(false);
+                foreach (var entry in page.Entries.TakeWhile(e => e.Id <= newest))
+                {
+                    if (matches.Count == options.Backlog + 1)
+                    {
+                        matches.Dequeue();
+                    }
+
+                    matches.Enqueue(entry.Id);
+                    position = entry.Id;
+                }
+
+                if (!page.More || page.Entries.Count == 0 || page.Entries[^1].Id >= newest)
+                {
+                    break;
+                }
+            }
+
+            if (matches.Count > options.Backlog)
+            {
+                return matches.Peek(); // the match just before the last Backlog ones
+            }
+
+            if (matches.Count == options.Backlog || after == 0)
+            {
+                return after;
+            }
+        }
+    }
+
     /// <summary>Reports connects and reconnects; the delay rules are the typed client's (the hub's hint after 1001, at once after 4008).</summary>
     private void Configure(LifelineClientOptions client)
     {
@@ -94,7 +145,7 @@ internal sealed class LogTail(HubEndpoint endpoint, TailOptions options, TextWri
         { CloseStatus: WebSocketCloseStatus.EndpointUnavailable } => "the hub is shutting down (1001)",
         { CloseStatus: { } code } => $"the hub closed the stream ({(int)code} {context.CloseDescription})",
         { Reason: DisconnectReason.HeartbeatTimeout } => "the hub stopped answering",
-        { Exception: { } exception } => CliErrors.Describe(exception, endpoint).Message,
+        { Exception: { } exception } => CliErrors.Describe(exception, endpoint, hint: false).Message,
         _ => $"connection lost ({context.Reason})",
     };
 

@@ -70,8 +70,6 @@ internal static class CliApp
     internal static RootCommand BuildRoot(CommandContext context)
     {
         var root = new RootCommand("Lifeline: stream, send and watch logs through a Lifeline hub.").WithExamples("lifeline demo", "lifeline tail --url http://127.0.0.1:5180 --key $KEY --level warning --follow");
-        root.Add(context.Global.Url);
-        root.Add(context.Global.Key);
         root.Add(DemoCommand.Create(context));
         root.Add(ServeCommand.Create(context));
         root.Add(TailCommand.Create(context));

@@ -6,7 +6,13 @@ namespace Lifeline.Cli;
 /// <summary>Turns any exception that escapes a command into one line and an exit code: the user never sees a stack trace.</summary>
 internal static class CliErrors
 {
-    public static (string Message, int ExitCode) Describe(Exception exception, HubEndpoint? endpoint)
+    /// <param name="exception">What escaped.</param>
+    /// <param name="endpoint">The hub the command talked to, named in the message.</param>
+    /// <param name="hint">
+    /// Whether a refused connection adds how to start a hub: yes for the final error, no for the lines of a retry or
+    /// reconnect, which would otherwise repeat the hint on every attempt.
+    /// </param>
+    public static (string Message, int ExitCode) Describe(Exception exception, HubEndpoint? endpoint, bool hint = true)
     {
         var where = endpoint is null ? "the hub" : $"the hub at {endpoint}";
         switch (exception)
@@ -14,14 +20,15 @@ internal static class CliErrors
             case CliException cli:
                 return (cli.Message, cli.ExitCode);
             case AggregateException { InnerExceptions.Count: 1 } aggregate:
-                return Describe(aggregate.InnerExceptions[0], endpoint);
+                return Describe(aggregate.InnerExceptions[0], endpoint, hint);
         }
 
         if (Find<SocketException>(exception) is { } socket)
         {
             var reason = socket.SocketErrorCode switch
             {
-                SocketError.ConnectionRefused => "connection refused (is it running? start one with 'lifeline serve' or 'lifeline demo')",
+                SocketError.ConnectionRefused when hint => "connection refused (is it running? start one with 'lifeline serve' or 'lifeline demo')",
+                SocketError.ConnectionRefused => "connection refused",
                 SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => "unknown host",
                 SocketError.TimedOut => "connection timed out",
                 SocketError.ConnectionReset => "connection reset",

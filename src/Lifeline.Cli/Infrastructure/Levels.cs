@@ -10,15 +10,14 @@ internal static class Levels
     /// <summary>The canonical name of <paramref name="name"/> (a name or alias, any case), or null if it is not a level.</summary>
     public static string? Canonical(string? name) => LogLevelNames.TryParse(name, out var level) ? LogLevelNames.GetName(level) : null;
 
-    /// <summary>Four-letter tags for aligned text output.</summary>
+    /// <summary>
+    /// The level in text output: a name or alias that <c>--level</c> accepts, upper-cased (the names the dashboard,
+    /// JSON output and the protocol use; not Microsoft.Extensions.Logging's console tags <c>fail</c>/<c>crit</c>).
+    /// </summary>
     public static string Tag(string level) => level switch
     {
-        "trace" => "TRCE",
-        "debug" => "DBUG",
         "information" => "INFO",
         "warning" => "WARN",
-        "error" => "FAIL",
-        "critical" => "CRIT",
         _ => level.ToUpperInvariant(),
     };
 

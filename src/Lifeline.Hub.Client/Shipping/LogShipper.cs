@@ -245,7 +245,7 @@ internal sealed partial class LogShipper : IAsyncDisposable
         var props = PropertyBag.Rent();
         props.Add("dropped", dropped);
         var message = string.Create(CultureInfo.InvariantCulture, $"{dropped} entries dropped while the hub was unreachable");
-        batch.Add(new PendingEntry(_time.GetUtcNow(), Lifeline.Protocol.LogLevel.Warning, _summarySource, message, props.Build()).ToLogEntry());
+        batch.Add(new PendingEntry(_time.GetUtcNow(), Lifeline.Protocol.LogEntryLevel.Warning, _summarySource, message, props.Build()).ToLogEntry());
     }
 
     /// <summary>Publishes until acknowledged; an entry the hub names as invalid is removed and the rest retried.</summary>

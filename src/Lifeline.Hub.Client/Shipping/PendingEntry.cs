@@ -13,7 +13,7 @@ namespace Lifeline.Hub.Client.Shipping;
 /// <param name="Source">Who logged it.</param>
 /// <param name="Message">The text.</param>
 /// <param name="Properties">A JSON object, or <see langword="null"/>.</param>
-internal readonly record struct PendingEntry(DateTimeOffset Timestamp, LogLevel Level, string Source, string Message, byte[]? Properties)
+internal readonly record struct PendingEntry(DateTimeOffset Timestamp, LogEntryLevel Level, string Source, string Message, byte[]? Properties)
 {
     /// <summary>The entry as the protocol carries it.</summary>
     public LogEntry ToLogEntry()

@@ -72,7 +72,10 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
         }
     }
 
-    /// <summary>Aborts the socket (shutdown deadline passed).</summary>
+    /// <summary>
+    /// Aborts the socket (shutdown or send deadline passed): its stream is disposed, which also fails a send that waits
+    /// for the peer, so both loops end.
+    /// </summary>
     public void Abort() => Socket.Abort();
 
     public async Task RunAsync()
@@ -80,20 +83,27 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
         using var revoked = Key?.Revoked.Register(() => RequestClose(CloseCodes.Unauthorized, "key revoked"));
         var receive = ReceiveLoopAsync();
         var send = SendLoopAsync();
-        if (await Task.WhenAny(receive, send).ConfigureAwait(false) == send)
-        {
-            // The send loop ended (close sent, or the socket failed): make sure nothing more is queued.
-            RequestClose(CloseCodes.Normal, "");
-        }
-
         try
         {
-            await Task.WhenAll(receive, send).WaitAsync(CloseTimeout, Hub.Time).ConfigureAwait(false);
+            if (await Task.WhenAny(receive, send).ConfigureAwait(false) == send)
+            {
+                // The send loop ended (close sent, or the socket failed): make sure nothing more is queued.
+                RequestClose(CloseCodes.Normal, "");
+            }
+
+            try
+            {
+                await Task.WhenAll(receive, send).WaitAsync(CloseTimeout, Hub.Time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Socket.Abort();
+                await Task.WhenAll(receive, send).ConfigureAwait(false);
+            }
         }
-        catch (TimeoutException)
+        finally
         {
-            Socket.Abort();
-            await Task.WhenAll(receive, send).ConfigureAwait(false);
+            DisposeSendDeadline();
         }
 
         if (!_closeFrameReceived)
@@ -173,6 +183,7 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
     /// <summary>Awaits a pending <see cref="StartSend"/>; <see langword="false"/> if the socket failed (the connection is ending).</summary>
     protected async Task<bool> AwaitSendAsync(ValueTask pending)
     {
+        ArmSendDeadline();
         try
         {
             await pending.ConfigureAwait(false);
@@ -181,6 +192,10 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
         catch (Exception e) when (IsSocketFailure(e))
         {
             return SendFailed(e);
+        }
+        finally
+        {
+            DisarmSendDeadline();
         }
     }
 

@@ -6,7 +6,7 @@ namespace Lifeline.Hub.Storage;
 /// An entry as the hub keeps it: the fields filters need, and its wire JSON encoded once (id included) at append,
 /// shared by every frame, query and catch-up that sends it. Immutable.
 /// </summary>
-internal sealed class StoredEntry(long id, DateTimeOffset timestamp, long receivedTicks, LogLevel level, string source, string message, byte[] json)
+internal sealed class StoredEntry(long id, DateTimeOffset timestamp, long receivedTicks, LogEntryLevel level, string source, string message, byte[] json)
 {
     public long Id { get; } = id;
 
@@ -15,7 +15,7 @@ internal sealed class StoredEntry(long id, DateTimeOffset timestamp, long receiv
     /// <summary>Receipt time (UTC ticks of the hub's TimeProvider): retention by age uses it, as ids follow receipt order.</summary>
     public long ReceivedTicks { get; } = receivedTicks;
 
-    public LogLevel Level { get; } = level;
+    public LogEntryLevel Level { get; } = level;
 
     public string Source { get; } = source;
 

@@ -21,7 +21,7 @@ internal static class StoredJson
     /// scan); otherwise the same JSON with each invalid sequence replaced by U+FFFD; and when that is not one JSON
     /// object either, the entry rebuilt from its columns with <c>props</c> <c>{"lifelineUnreadable":"..."}</c>.
     /// </summary>
-    public static byte[] Readable(byte[] json, long id, DateTimeOffset timestamp, Protocol.LogLevel level, string source, string message)
+    public static byte[] Readable(byte[] json, long id, DateTimeOffset timestamp, Protocol.LogEntryLevel level, string source, string message)
     {
         if (Utf8.IsValid(json))
         {

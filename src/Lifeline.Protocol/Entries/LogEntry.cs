@@ -16,8 +16,8 @@ public sealed record LogEntry
     public DateTimeOffset Timestamp { get; init; }
 
     /// <summary>Severity.</summary>
-    /// <value>Default: <see cref="LogLevel.Information"/>.</value>
-    public LogLevel Level { get; init; } = LogLevel.Information;
+    /// <value>Default: <see cref="LogEntryLevel.Information"/>.</value>
+    public LogEntryLevel Level { get; init; } = LogEntryLevel.Information;
 
     /// <summary>Who logged it (service, logger category); at most <see cref="MaxSourceLength"/> characters.</summary>
     /// <value>Default: empty.</value>

@@ -63,7 +63,7 @@ public static class LogEntryJson
 
     /// <summary>Writes the fields of an entry as one JSON object (the hub's and the client's single encoding).</summary>
     internal static void WriteFields(
-        Utf8JsonWriter writer, long id, DateTimeOffset ts, LogLevel level, string source, string message, JsonElement? props)
+        Utf8JsonWriter writer, long id, DateTimeOffset ts, LogEntryLevel level, string source, string message, JsonElement? props)
     {
         writer.WriteStartObject();
         if (id != 0)
@@ -90,7 +90,7 @@ public static class LogEntryJson
 
     /// <summary>Writes a stored entry: <paramref name="rawProps"/> is a JSON object already validated by the reader.</summary>
     internal static void WriteStored(
-        Utf8JsonWriter writer, long id, DateTimeOffset ts, LogLevel level, string source, string message, byte[]? rawProps)
+        Utf8JsonWriter writer, long id, DateTimeOffset ts, LogEntryLevel level, string source, string message, byte[]? rawProps)
     {
         writer.WriteStartObject();
         writer.WriteNumber("id"u8, id);
@@ -118,7 +118,7 @@ public static class LogEntryJson
             throw new ProtocolException(ErrorCodes.InvalidEntry, "an entry must be a JSON object");
         }
 
-        var f = new EntryFields { Level = LogLevel.Information, Source = "" };
+        var f = new EntryFields { Level = LogEntryLevel.Information, Source = "" };
         string? message = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -230,7 +230,7 @@ internal struct EntryFields
 {
     public long Id;
     public DateTimeOffset? Timestamp;
-    public LogLevel Level;
+    public LogEntryLevel Level;
     public string Source;
     public string Message;
     public JsonElement? Properties;

@@ -4,7 +4,7 @@ using System.Text;
 namespace Lifeline.Protocol;
 
 /// <summary>
-/// The wire names of <see cref="LogLevel"/> (docs/protocol.md, "Log entries"): the hub always sends the canonical
+/// The wire names of <see cref="LogEntryLevel"/> (docs/protocol.md, "Log entries"): the hub always sends the canonical
 /// lower-case name; on input names match case-insensitively and <c>info</c>, <c>warn</c>, <c>fatal</c> are aliases.
 /// </summary>
 /// <remarks>All members are thread-safe.</remarks>
@@ -13,12 +13,12 @@ public static class LogLevelNames
     private static readonly string[] Names = ["trace", "debug", "information", "warning", "error", "critical"];
     private static readonly byte[][] Utf8Names = [.. Names.Select(Encoding.UTF8.GetBytes)];
 
-    /// <summary>The canonical names, indexed by the numeric value of <see cref="LogLevel"/>.</summary>
+    /// <summary>The canonical names, indexed by the numeric value of <see cref="LogEntryLevel"/>.</summary>
     public static IReadOnlyList<string> Canonical => Names;
 
     /// <summary>Returns the canonical wire name of <paramref name="level"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not a defined level.</exception>
-    public static string GetName(LogLevel level)
+    public static string GetName(LogEntryLevel level)
     {
         var i = (int)level;
         if ((uint)i >= (uint)Names.Length)
@@ -30,18 +30,18 @@ public static class LogLevelNames
     }
 
     /// <summary>Returns the canonical wire name of <paramref name="level"/> as UTF-8.</summary>
-    internal static ReadOnlySpan<byte> GetUtf8Name(LogLevel level) => Utf8Names[(int)level];
+    internal static ReadOnlySpan<byte> GetUtf8Name(LogEntryLevel level) => Utf8Names[(int)level];
 
     /// <summary>Parses a level name or alias, ignoring case.</summary>
     /// <returns><see langword="true"/> when <paramref name="name"/> is a known name or alias.</returns>
-    public static bool TryParse([NotNullWhen(true)] string? name, out LogLevel level) => TryParse(name.AsSpan(), out level);
+    public static bool TryParse([NotNullWhen(true)] string? name, out LogEntryLevel level) => TryParse(name.AsSpan(), out level);
 
     /// <summary>Parses a level name or alias, ignoring case.</summary>
     /// <returns><see langword="true"/> when <paramref name="name"/> is a known name or alias.</returns>
-    public static bool TryParse(ReadOnlySpan<char> name, out LogLevel level)
+    public static bool TryParse(ReadOnlySpan<char> name, out LogEntryLevel level)
     {
         Span<char> lower = stackalloc char[12];
-        level = LogLevel.Information;
+        level = LogEntryLevel.Information;
         if (name.Length is 0 or > 11)
         {
             return false;
@@ -55,21 +55,21 @@ public static class LogLevelNames
 
         switch (lower[..name.Length])
         {
-            case "trace": level = LogLevel.Trace; return true;
-            case "debug": level = LogLevel.Debug; return true;
-            case "information" or "info": level = LogLevel.Information; return true;
-            case "warning" or "warn": level = LogLevel.Warning; return true;
-            case "error": level = LogLevel.Error; return true;
-            case "critical" or "fatal": level = LogLevel.Critical; return true;
+            case "trace": level = LogEntryLevel.Trace; return true;
+            case "debug": level = LogEntryLevel.Debug; return true;
+            case "information" or "info": level = LogEntryLevel.Information; return true;
+            case "warning" or "warn": level = LogEntryLevel.Warning; return true;
+            case "error": level = LogEntryLevel.Error; return true;
+            case "critical" or "fatal": level = LogEntryLevel.Critical; return true;
             default: return false;
         }
     }
 
     /// <summary>Parses a UTF-8 level name or alias, ignoring case.</summary>
     /// <returns><see langword="true"/> when <paramref name="utf8Name"/> is a known name or alias.</returns>
-    public static bool TryParse(ReadOnlySpan<byte> utf8Name, out LogLevel level)
+    public static bool TryParse(ReadOnlySpan<byte> utf8Name, out LogEntryLevel level)
     {
-        level = LogLevel.Information;
+        level = LogEntryLevel.Information;
         if (utf8Name.Length is 0 or > 11)
         {
             return false;

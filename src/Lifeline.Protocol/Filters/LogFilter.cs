@@ -15,7 +15,7 @@ public sealed class LogFilter : IEquatable<LogFilter>
     public static LogFilter All { get; } = new();
 
     /// <summary>Minimum level, or <see langword="null"/> for any level.</summary>
-    public LogLevel? MinLevel { get; init; }
+    public LogEntryLevel? MinLevel { get; init; }
 
     /// <summary>Exact sources, any of which matches; empty for any source.</summary>
     public IReadOnlyList<string> Sources { get; init; } = [];
@@ -34,7 +34,7 @@ public sealed class LogFilter : IEquatable<LogFilter>
     }
 
     /// <summary>Whether an entry with these fields satisfies the content conditions (all but <see cref="After"/>).</summary>
-    public bool Matches(LogLevel level, string source, string message)
+    public bool Matches(LogEntryLevel level, string source, string message)
     {
         if (MinLevel is { } min && level < min)
         {
@@ -109,7 +109,7 @@ public sealed class LogFilter : IEquatable<LogFilter>
     {
         ArgumentNullException.ThrowIfNull(parameters);
         filter = null;
-        LogLevel? level = null;
+        LogEntryLevel? level = null;
         List<string>? sources = null;
         string? contains = null;
         long? after = null;

@@ -136,6 +136,82 @@ public class SendTests
         Assert.Matches(@"lifeline: sent 20,000 entries in [\d.]+ s \([\d,]+ entries/s\)", result.Error);
     }
 
+    /// <summary>Issue 15 point 6: <c>send FILE</c> published the path as a message and exited 0 without a word.</summary>
+    [Fact]
+    public async Task Send_LoneArgumentNamingAFile_SendsItAsAMessage_WarnsToUseFile()
+    {
+        await using var hub = await ServedHub.StartAsync();
+        var path = Path.GetTempFileName();
+        try
+        {
+            var result = await new CliRunner().RunAsync("send", "--url", hub.Url, path);
+
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Equal($"lifeline: warning: '{path}' is a file; sending its name as the message (to send its lines: lifeline send --file {path})", Assert.Single(result.ErrorLines));
+            Assert.Equal(path, Assert.Single(await hub.AllEntriesAsync()).GetProperty("message").GetString());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Send_File_EachLineOneEntry()
+    {
+        await using var hub = await ServedHub.StartAsync();
+        var path = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(path, ServedHub.Numbered(1, 3));
+
+            var result = await new CliRunner { Input = "not this\n" }.RunAsync("send", "--url", hub.Url, "--ndjson", "--file", path);
+
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.Equal("acknowledged 3 entries in 1 batch: ids 1-3", result.Out.Trim());
+            Assert.Equal(["entry 1", "entry 2", "entry 3"], (await hub.AllEntriesAsync()).Select(e => e.GetProperty("message").GetString()));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Send_FileDash_ReadsStandardInput()
+    {
+        await using var hub = await ServedHub.StartAsync();
+
+        var result = await new CliRunner { Input = "from stdin\n" }.RunAsync("send", "--url", hub.Url, "--file", "-");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("from stdin", Assert.Single(await hub.AllEntriesAsync()).GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData("--file /nonexistent/app.log", 2, "lifeline: cannot read --file '/nonexistent/app.log': no such file")]
+    [InlineData("--file - hello", 2, "lifeline: give either a message or --file, not both")]
+    public async Task Send_BadFileUse_OneLine(string args, int exitCode, string expected)
+    {
+        var result = await CliRunner.RunOnceAsync(["send", "--url", Ports.RefusingUrl(), .. args.Split(' ')]);
+
+        Assert.Equal(exitCode, result.ExitCode);
+        Assert.StartsWith(expected, Assert.Single(result.ErrorLines));
+    }
+
+    /// <summary>Issue 15 point 6: the 403 line said the missing scope twice (the CLI's words, then the hub's).</summary>
+    [Fact]
+    public async Task Send_KeyWithoutWriteScope_SaysWhyOnce()
+    {
+        using var keys = new KeysFile();
+        await using var hub = await ServedHub.StartAsync("--keys", keys.Path);
+
+        var result = await new CliRunner().RunAsync("send", "--url", hub.Url, "--key", "read-key", "hello");
+
+        Assert.Equal(4, result.ExitCode);
+        Assert.Equal($"lifeline: the hub at {hub.Url} refused the request (403 forbidden): the key lacks the 'write' scope", Assert.Single(result.ErrorLines));
+    }
+
     /// <summary>Endless standard input that counts what was read.</summary>
     private sealed class EndlessReader : TextReader
     {

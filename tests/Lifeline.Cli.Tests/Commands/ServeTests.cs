@@ -148,7 +148,48 @@ public class ServeTests
         var result = await CliRunner.RunOnceAsync("serve", "--no-auth", "--urls", $"http://127.0.0.1:{port}");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal($"lifeline: cannot listen on http://127.0.0.1:{port}: the address is in use (choose another port; port 0 picks a free one)", result.ErrorLines[^1]);
-        Assert.DoesNotContain("   at ", result.Error);
+        // Issue 15 point 6: one line, not the host's four log lines about the same failure before it.
+        Assert.Equal($"lifeline: cannot listen on http://127.0.0.1:{port}: the address is in use (choose another port; port 0 picks a free one)", Assert.Single(WithoutNoAuthWarning(result)));
     }
+
+    /// <summary>Issue 15 point 6: the SQLite store opens before Kestrel binds, and a failed start left its file behind.</summary>
+    [Fact]
+    public async Task Serve_PortInUse_LeavesNoSqliteFile()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen();
+        var port = ((IPEndPoint)taken.LocalEndPoint!).Port;
+        var directory = Directory.CreateTempSubdirectory("lifeline-serve-");
+        try
+        {
+            var result = await CliRunner.RunOnceAsync("serve", "--no-auth", "--urls", $"http://127.0.0.1:{port}", "--store", $"sqlite:{Path.Combine(directory.FullName, "logs.db")}");
+
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains("the address is in use", Assert.Single(WithoutNoAuthWarning(result)));
+            Assert.Empty(directory.GetFiles());
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Issue 15 point 6: a bad SQLite directory said "unexpected error (SqliteException): unable to open database file", without the path.</summary>
+    [Fact]
+    public async Task Serve_SqliteDirectoryMissing_OneLineNamingThePath()
+    {
+        var path = $"/nonexistent-{Guid.NewGuid():N}/logs.db";
+
+        var result = await CliRunner.RunOnceAsync("serve", "--no-auth", "--urls", "http://127.0.0.1:0", "--store", $"sqlite:{path}");
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(WithoutNoAuthWarning(result));
+        Assert.StartsWith($"lifeline: cannot open the SQLite store '{path}': ", line);
+        Assert.Contains("unable to open database file", line);
+    }
+
+    /// <summary>Standard error less the warning that --no-auth always prints first.</summary>
+    private static IEnumerable<string> WithoutNoAuthWarning(CliResult result) =>
+        result.ErrorLines.Where(line => !line.StartsWith("lifeline: WARNING: authentication is off", StringComparison.Ordinal));
 }

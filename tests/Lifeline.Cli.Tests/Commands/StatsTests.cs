@@ -60,7 +60,7 @@ public class StatsTests
     [Fact]
     public async Task StatsWatch_HubGoneForARefresh_SaysSoAndCarriesOn()
     {
-        var hub = await ServedHub.StartAsync();
+        await using var hub = await ServedHub.StartAsync();
         var port = hub.Port;
         var time = new ManualTimeProvider();
         var runner = new CliRunner { Time = time };
@@ -80,7 +80,8 @@ public class StatsTests
         var result = await watching.OrTimeout(TimeSpan.FromSeconds(30));
 
         Assert.Equal(0, result.ExitCode);
-        Assert.StartsWith($"lifeline: cannot reach the hub at http://127.0.0.1:{port}: connection refused", result.ErrorLines[0]);
+        // Issue 15 point 6: a retry line says what failed, without the "is it running?" hint of a final error each time.
+        Assert.Equal($"lifeline: cannot reach the hub at http://127.0.0.1:{port}: connection refused; retrying in 5 s", result.ErrorLines[0]);
     }
 
     [Fact]

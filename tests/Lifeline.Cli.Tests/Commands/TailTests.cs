@@ -20,7 +20,7 @@ public class TailTests
         var lines = result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
         Assert.Matches(@"^#2 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARN \[api\] slow query on orders \{""ms"":812\}$", lines[0]);
-        Assert.Matches(@"^#3 \S+ FAIL \[db\] SLOW disk$", lines[1]);
+        Assert.Matches(@"^#3 \S+ ERROR \[db\] SLOW disk$", lines[1]);
     }
 
     [Fact]
@@ -187,5 +187,35 @@ public class TailTests
                 File.Delete(file);
             }
         }
+    }
+
+    /// <summary>Issue 15 point 6: <c>-n</c> counted ids before the filter, so <c>-n 3 --level warning</c> printed two entries (or none).</summary>
+    [Fact]
+    public async Task Tail_LinesWithFilter_TheLastNMatchingEntries()
+    {
+        await using var hub = await ServedHub.StartAsync();
+        await hub.SendAsync(ServedHub.Mixed, "--ndjson"); // warning or above: ids 2, 3, 4, 6
+        await hub.SendAsync(ServedHub.Numbered(7, 30, level: "debug"), "--ndjson");
+
+        var three = await CliRunner.RunOnceAsync("tail", "--url", hub.Url, "-n", "3", "--level", "warning", "--json");
+        var all = await CliRunner.RunOnceAsync("tail", "--url", hub.Url, "-n", "10", "--level", "warning", "--json");
+        var one = await CliRunner.RunOnceAsync("tail", "--url", hub.Url, "-n", "1", "--source", "api", "--json");
+
+        Assert.Equal([3L, 4, 6], ServedHub.JsonLines(three.Out).Select(e => e.GetProperty("id").GetInt64()));
+        Assert.Equal([2L, 3, 4, 6], ServedHub.JsonLines(all.Out).Select(e => e.GetProperty("id").GetInt64()));
+        Assert.Equal([6L], ServedHub.JsonLines(one.Out).Select(e => e.GetProperty("id").GetInt64()));
+    }
+
+    /// <summary>Issue 15 point 6: text output names levels as --level, the dashboard and JSON do (not FAIL/CRIT).</summary>
+    [Fact]
+    public async Task Tail_Text_LevelNamesAsUsersTypeThem()
+    {
+        await using var hub = await ServedHub.StartAsync();
+        await hub.SendAsync(ServedHub.Mixed, "--ndjson");
+
+        var result = await CliRunner.RunOnceAsync("tail", "--url", hub.Url, "--since", "0");
+
+        var levels = result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(' ')[2]);
+        Assert.Equal(["INFO", "WARN", "ERROR", "WARN", "DEBUG", "CRITICAL"], levels);
     }
 }

@@ -1,3 +1,4 @@
+using Lifeline.Tests.Shared;
 using Microsoft.Playwright;
 
 namespace Lifeline.Cli.Tests.Dashboard;
@@ -5,6 +6,8 @@ namespace Lifeline.Cli.Tests.Dashboard;
 /// <summary>
 /// Debian's chromium driven by Microsoft.Playwright (never a downloaded browser), one per test; disposing closes the
 /// browser and the Playwright driver process. Screenshots go to artifacts/screenshots at the repository root.
+/// The browser is <c>chromium</c> or <c>chromium-browser</c> on PATH, or the executable LIFELINE_CHROMIUM names; without
+/// one, <see cref="LaunchAsync"/> fails the test with one line saying what to install, before anything starts.
 /// </summary>
 internal sealed class Browser : IAsyncDisposable
 {
@@ -26,12 +29,13 @@ internal sealed class Browser : IAsyncDisposable
 
     public static async Task<Browser> LaunchAsync()
     {
+        var executable = RequiredTool.Find("LIFELINE_CHROMIUM", "it installs Debian's chromium", "chromium", "chromium-browser");
         var playwright = await Playwright.CreateAsync();
         try
         {
             var browser = await playwright.Chromium.LaunchAsync(new()
             {
-                ExecutablePath = "/usr/bin/chromium",
+                ExecutablePath = executable,
                 Headless = true,
                 Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
             });
@@ -63,13 +67,7 @@ internal sealed class Browser : IAsyncDisposable
 
     private static string ArtifactsDirectory()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Lifeline.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        var path = Path.Combine(directory?.FullName ?? AppContext.BaseDirectory, "artifacts", "screenshots");
+        var path = Path.Combine(Repository.Root, "artifacts", "screenshots");
         Directory.CreateDirectory(path);
         return path;
     }

@@ -58,7 +58,9 @@ public class DashboardBrowserTests
         var db = Path.Combine(Path.GetTempPath(), $"lifeline-dashboard-{Guid.NewGuid():N}.db");
         try
         {
-            var hub = await ServedHub.StartAsync("--store", $"sqlite:{db}");
+            // Disposed however the test ends (a browser that cannot start included): a hub left running would fail
+            // the whole run with the leak verifier's assembly-level error instead of this one test.
+            await using var hub = await ServedHub.StartAsync("--store", $"sqlite:{db}");
             var port = hub.Port;
             await using var browser = await Browser.LaunchAsync();
             var page = browser.Page;

@@ -22,7 +22,7 @@ public class LogShipperTests
             },
             _publisher);
 
-    private static PendingEntry Entry(int i) => new(default, Lifeline.Protocol.LogLevel.Information, "test", $"m{i}", null);
+    private static PendingEntry Entry(int i) => new(default, Lifeline.Protocol.LogEntryLevel.Information, "test", $"m{i}", null);
 
     [Fact]
     public async Task FullBatch_IsPublishedWithoutWaitingForTheInterval()
@@ -84,7 +84,7 @@ public class LogShipperTests
         var stored = _publisher.Stored.ToList();
         var summary = Assert.Single(stored, e => e.Source == "Lifeline");
         Assert.Equal($"{more - capacity} entries dropped while the hub was unreachable", summary.Message);
-        Assert.Equal(Lifeline.Protocol.LogLevel.Warning, summary.Level);
+        Assert.Equal(Lifeline.Protocol.LogEntryLevel.Warning, summary.Level);
         Assert.Equal(more - capacity, summary.Properties!.Value.GetProperty("dropped").GetInt64());
 
         // In order: the batch that was in flight, the summary where the dropped entries were, then the newest `capacity`.
@@ -154,7 +154,7 @@ public class LogShipperTests
     public async Task LongSource_IsTruncatedToTheProtocolLimit()
     {
         await using var shipper = CreateShipper(maxBatch: 1);
-        shipper.Enqueue(new PendingEntry(default, Lifeline.Protocol.LogLevel.Information, new string('s', 300), "x", null));
+        shipper.Enqueue(new PendingEntry(default, Lifeline.Protocol.LogEntryLevel.Information, new string('s', 300), "x", null));
         await shipper.WaitForAsync(s => s.Acknowledged == 1).OrTimeout(TimeSpan.FromSeconds(30));
         Assert.Equal(LogEntry.MaxSourceLength, Assert.Single(_publisher.Stored).Source.Length);
     }

@@ -17,7 +17,7 @@ public class ShutdownTests
         await a.ReceiveUntilAsync<LiveMessage>();
         await b.ReceiveUntilAsync<LiveMessage>();
         await hub.PostManyAsync(10);
-        await hub.PostManyAsync(1, first: 11, level: LogLevel.Error);
+        await hub.PostManyAsync(1, first: 11, level: LogEntryLevel.Error);
         await hub.PostManyAsync(1, first: 12);
         await a.ReceiveEntriesAsync(12);
         await b.ReceiveEntriesAsync(1);

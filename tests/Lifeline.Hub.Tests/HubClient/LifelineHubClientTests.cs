@@ -20,7 +20,7 @@ public class LifelineHubClientTests
         await using var client = new LifelineHubClient(Options(hub.BaseUri));
         using var cts = new CancellationTokenSource();
 
-        var filter = new LogFilter { MinLevel = Lifeline.Protocol.LogLevel.Warning, Sources = ["api"], After = 0 };
+        var filter = new LogFilter { MinLevel = Lifeline.Protocol.LogEntryLevel.Warning, Sources = ["api"], After = 0 };
         var received = new List<LogEntry>();
         var subscription = Task.Run(async () =>
         {
@@ -36,10 +36,10 @@ public class LifelineHubClientTests
 
         var ack = await client.PublishAsync(
             [
-                new LogEntry { Message = "a", Source = "api", Level = Lifeline.Protocol.LogLevel.Information },
-                new LogEntry { Message = "b", Source = "api", Level = Lifeline.Protocol.LogLevel.Error },
-                new LogEntry { Message = "c", Source = "db", Level = Lifeline.Protocol.LogLevel.Error },
-                new LogEntry { Message = "d", Source = "api", Level = Lifeline.Protocol.LogLevel.Warning },
+                new LogEntry { Message = "a", Source = "api", Level = Lifeline.Protocol.LogEntryLevel.Information },
+                new LogEntry { Message = "b", Source = "api", Level = Lifeline.Protocol.LogEntryLevel.Error },
+                new LogEntry { Message = "c", Source = "db", Level = Lifeline.Protocol.LogEntryLevel.Error },
+                new LogEntry { Message = "d", Source = "api", Level = Lifeline.Protocol.LogEntryLevel.Warning },
             ],
             CancellationToken.None).OrTimeout(Timeout);
 

@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using LogLevel = Lifeline.Protocol.LogLevel;
+
 
 namespace Lifeline.Hub.Tests.Infrastructure;
 
@@ -110,7 +110,7 @@ internal sealed class HubHost : IAsyncDisposable
     }
 
     /// <summary>POSTs <paramref name="count"/> generated entries ("m1", "m2", ...) starting at <paramref name="first"/>.</summary>
-    public Task<PublishResult> PostManyAsync(int count, int first = 1, LogLevel level = LogLevel.Information, string source = "test") =>
+    public Task<PublishResult> PostManyAsync(int count, int first = 1, LogEntryLevel level = LogEntryLevel.Information, string source = "test") =>
         PostAsync([.. Enumerable.Range(first, count).Select(i => new LogEntry { Message = $"m{i}", Level = level, Source = source })]);
 
     public Task<HttpResponseMessage> PostRawAsync(string body, string contentType, string? key = null, string? idempotencyKey = null) =>

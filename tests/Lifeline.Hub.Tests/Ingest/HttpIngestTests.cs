@@ -18,7 +18,7 @@ public class HttpIngestTests
 
         var page = HttpBodyJson.ParseQueryPage(await hub.Http.GetByteArrayAsync("v1/logs?after=2"));
         Assert.Equal(["a", "b"], page.Entries.Select(e => e.Message));
-        Assert.Equal(LogLevel.Warning, page.Entries[0].Level);
+        Assert.Equal(LogEntryLevel.Warning, page.Entries[0].Level);
         Assert.Equal(1, page.Entries[1].Properties!.Value.GetProperty("k").GetInt32());
     }
 
@@ -117,8 +117,8 @@ public class HttpIngestTests
     public async Task Query_PagesWithFilter_AndNextLinkUntilTheEnd()
     {
         await using var hub = await HubHost.StartAsync();
-        await hub.PostManyAsync(250, level: LogLevel.Information);
-        await hub.PostManyAsync(50, first: 251, level: LogLevel.Error);
+        await hub.PostManyAsync(250, level: LogEntryLevel.Information);
+        await hub.PostManyAsync(50, first: 251, level: LogEntryLevel.Error);
 
         var page = HttpBodyJson.ParseQueryPage(await hub.Http.GetByteArrayAsync("v1/logs?limit=100"));
         Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)i), page.Entries.Select(e => e.Id));

@@ -70,10 +70,10 @@ public class WebSocketIngestTests
         await using var sub = await hub.SubscribeAsync();
         await sub.ReceiveUntilAsync<LiveMessage>();
         await using var pub = await TestPublisher.ConnectAsync(hub);
-        await pub.PublishAsync("1", new LogEntry { Message = "hello", Source = "ws", Level = LogLevel.Error });
+        await pub.PublishAsync("1", new LogEntry { Message = "hello", Source = "ws", Level = LogEntryLevel.Error });
         await sub.ReceiveEntriesAsync(1);
         Assert.Equal("hello", sub.Entries[0].Message);
-        Assert.Equal(LogLevel.Error, sub.Entries[0].Level);
+        Assert.Equal(LogEntryLevel.Error, sub.Entries[0].Level);
         Assert.Equal(WebSocketState.Open, pub.Socket.State);
     }
 }

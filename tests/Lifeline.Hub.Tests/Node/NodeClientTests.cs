@@ -3,6 +3,7 @@ using System.Text.Json;
 using Lifeline.Hub.Tests.Infrastructure;
 using Lifeline.Protocol;
 using Lifeline.Testing.Tasks;
+using Lifeline.Tests.Shared;
 
 namespace Lifeline.Hub.Tests.Node;
 
@@ -20,6 +21,10 @@ public sealed class NodeClientTests : IDisposable
     [Fact]
     public async Task NodeWsClient_PublishesSubscribesAndResumes_ExactlyOnceInOrder()
     {
+        // Checked before the hub starts: a machine without node or the npm packages fails here with one line.
+        var node = RequiredTool.Find("LIFELINE_NODE", "it installs Debian's nodejs and npm", "node", "nodejs");
+        var script = Path.Combine(Repository.Root, "tests", "node", "peer.mjs");
+        RequiredTool.RequireDirectory(Path.Combine(Path.GetDirectoryName(script)!, "node_modules", "ws"), "it runs npm ci --prefix tests/node");
         var keys = Path.Combine(_dir.FullName, "keys.json");
         await File.WriteAllTextAsync(keys, """{"keys":[{"id":"node","key":"node-secret","scopes":["read","write"]}]}""");
         await using var hub = await HubHost.StartAsync(o =>
@@ -28,9 +33,7 @@ public sealed class NodeClientTests : IDisposable
             o.KeysFile = keys;
         });
 
-        var script = FindScript();
-        Assert.True(Directory.Exists(Path.Combine(Path.GetDirectoryName(script)!, "node_modules", "ws")), "run `npm ci --prefix tests/node` (.ci/install does)");
-        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(node) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(script);
         info.ArgumentList.Add($"ws://127.0.0.1:{hub.BaseUri.Port}");
         info.ArgumentList.Add("node-secret");
@@ -74,7 +77,7 @@ public sealed class NodeClientTests : IDisposable
         using var stats = JsonDocument.Parse(await (await hub.Http.SendAsync(request)).Content.ReadAsStringAsync());
         Assert.Equal(2, stats.RootElement.GetProperty("reconnects").GetProperty("node-peer").GetInt64());
         var page = HttpBodyJson.ParseQueryPage(await GetWithKeyAsync(hub, "v1/logs?after=59"));
-        Assert.Equal(LogLevel.Information, Assert.Single(page.Entries).Level);
+        Assert.Equal(LogEntryLevel.Information, Assert.Single(page.Entries).Level);
     }
 
     private static async Task<byte[]> GetWithKeyAsync(HubHost hub, string path)
@@ -83,19 +86,5 @@ public sealed class NodeClientTests : IDisposable
         request.Headers.Authorization = new("Bearer", "node-secret");
         using var response = await hub.Http.SendAsync(request);
         return await response.Content.ReadAsByteArrayAsync();
-    }
-
-    private static string FindScript()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "node", "peer.mjs");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new FileNotFoundException("tests/node/peer.mjs not found above " + AppContext.BaseDirectory);
     }
 }

@@ -7,16 +7,16 @@ namespace Lifeline.Hub.Tests.Protocol;
 public class CodecTests
 {
     [Theory]
-    [InlineData("trace", LogLevel.Trace)]
-    [InlineData("DEBUG", LogLevel.Debug)]
-    [InlineData("Information", LogLevel.Information)]
-    [InlineData("info", LogLevel.Information)]
-    [InlineData("WARN", LogLevel.Warning)]
-    [InlineData("warning", LogLevel.Warning)]
-    [InlineData("error", LogLevel.Error)]
-    [InlineData("fatal", LogLevel.Critical)]
-    [InlineData("critical", LogLevel.Critical)]
-    public void LevelNames_AcceptNamesAndAliasesIgnoringCase(string name, LogLevel expected)
+    [InlineData("trace", LogEntryLevel.Trace)]
+    [InlineData("DEBUG", LogEntryLevel.Debug)]
+    [InlineData("Information", LogEntryLevel.Information)]
+    [InlineData("info", LogEntryLevel.Information)]
+    [InlineData("WARN", LogEntryLevel.Warning)]
+    [InlineData("warning", LogEntryLevel.Warning)]
+    [InlineData("error", LogEntryLevel.Error)]
+    [InlineData("fatal", LogEntryLevel.Critical)]
+    [InlineData("critical", LogEntryLevel.Critical)]
+    public void LevelNames_AcceptNamesAndAliasesIgnoringCase(string name, LogEntryLevel expected)
     {
         Assert.True(LogLevelNames.TryParse(name, out var level));
         Assert.Equal(expected, level);
@@ -43,7 +43,7 @@ public class CodecTests
         {
             Id = 1042,
             Timestamp = new DateTimeOffset(2026, 12, 1, 21, 50, 49, 123, TimeSpan.FromHours(2)),
-            Level = LogLevel.Warning,
+            Level = LogEntryLevel.Warning,
             Source = "api",
             Message = "slow \"query\" ü",
             Properties = props.RootElement.Clone(),
@@ -81,7 +81,7 @@ public class CodecTests
     {
         var e = LogEntryJson.Deserialize("""{"future":{"x":[1,{"y":2}]},"message":"hi","extra":true}"""u8);
         Assert.Equal("hi", e.Message);
-        Assert.Equal(LogLevel.Information, e.Level);
+        Assert.Equal(LogEntryLevel.Information, e.Level);
         Assert.Equal("", e.Source);
         Assert.Null(e.Properties);
     }
@@ -111,7 +111,7 @@ public class CodecTests
 
         var entries = (EntriesMessage)StreamMessageJson.Parse("""{"entries":[{"id":5,"message":"a"},{"id":6,"message":"b","level":"error"}],"type":"entries"}"""u8);
         Assert.Equal([5L, 6L], entries.Entries.Select(e => e.Id));
-        Assert.Equal(LogLevel.Error, entries.Entries[1].Level);
+        Assert.Equal(LogEntryLevel.Error, entries.Entries[1].Level);
     }
 
     [Theory]
@@ -129,7 +129,7 @@ public class CodecTests
     [Fact]
     public void IngestMessages_RoundTrip()
     {
-        var publish = new PublishMessage("7", [new LogEntry { Message = "hi", Source = "api", Level = LogLevel.Warning }]);
+        var publish = new PublishMessage("7", [new LogEntry { Message = "hi", Source = "api", Level = LogEntryLevel.Warning }]);
         var parsed = (PublishMessage)IngestMessageJson.Parse(IngestMessageJson.Serialize(publish));
         Assert.Equal("7", parsed.Ref);
         Assert.Equal("hi", Assert.Single(parsed.Entries).Message);
@@ -156,14 +156,14 @@ public class CodecTests
     public void Filter_ParsesQuery_AndMatches()
     {
         var filter = LogFilter.Parse("?level=warn&source=api&source=db&contains=Slow%20q&after=10&clientId=x");
-        Assert.Equal(LogLevel.Warning, filter.MinLevel);
+        Assert.Equal(LogEntryLevel.Warning, filter.MinLevel);
         Assert.Equal(["api", "db"], filter.Sources);
         Assert.Equal("Slow q", filter.Contains);
         Assert.Equal(10, filter.After);
-        Assert.True(filter.Matches(new LogEntry { Id = 11, Level = LogLevel.Error, Source = "db", Message = "a SLOW Query" }));
-        Assert.False(filter.Matches(new LogEntry { Id = 10, Level = LogLevel.Error, Source = "db", Message = "a SLOW Query" }));
-        Assert.False(filter.Matches(new LogEntry { Id = 11, Level = LogLevel.Information, Source = "db", Message = "a SLOW Query" }));
-        Assert.False(filter.Matches(new LogEntry { Id = 11, Level = LogLevel.Error, Source = "web", Message = "a SLOW Query" }));
+        Assert.True(filter.Matches(new LogEntry { Id = 11, Level = LogEntryLevel.Error, Source = "db", Message = "a SLOW Query" }));
+        Assert.False(filter.Matches(new LogEntry { Id = 10, Level = LogEntryLevel.Error, Source = "db", Message = "a SLOW Query" }));
+        Assert.False(filter.Matches(new LogEntry { Id = 11, Level = LogEntryLevel.Information, Source = "db", Message = "a SLOW Query" }));
+        Assert.False(filter.Matches(new LogEntry { Id = 11, Level = LogEntryLevel.Error, Source = "web", Message = "a SLOW Query" }));
         Assert.Equal(filter, LogFilter.Parse(filter.ToQueryString()));
     }
 

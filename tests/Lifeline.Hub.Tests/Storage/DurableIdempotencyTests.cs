@@ -70,6 +70,23 @@ public sealed class DurableIdempotencyTests : IDisposable
     }
 
     [Fact]
+    public async Task MemoryStore_RetryAfterARestart_IsStoredAsANewBatch()
+    {
+        // docs/protocol.md: on the memory store the keys live as long as the process, like the entries.
+        var body = HubHost.SerializeArray([new LogEntry { Message = "a" }]);
+        await using (var hub = await HubHost.StartAsync())
+        {
+            await hub.PostManyAsync(2);
+            (await hub.PostRawAsync(body, "application/json", idempotencyKey: "svc/1")).Dispose();
+        }
+
+        await using var again = await HubHost.StartAsync();
+        using var retry = await again.PostRawAsync(body, "application/json", idempotencyKey: "svc/1");
+        Assert.False(retry.Headers.Contains("Idempotent-Replayed"));
+        Assert.Equal(new PublishResult(1, 1, 1), HttpBodyJson.ParsePublishResult(await retry.Content.ReadAsByteArrayAsync()));
+    }
+
+    [Fact]
     public async Task KeysAfterARestart_AreRememberedForTheWindow_ThenOnlyTheNewestCapacity()
     {
         // Capacity 1, window 10 min (docs/hub.md: "at least the last N, for at least T"), on the hub's clock.
@@ -118,7 +135,7 @@ public sealed class DurableIdempotencyTests : IDisposable
             for (var i = 1; i <= 3_000; i++)
             {
                 var ticks = i <= 2_000 ? t0 : t0 + TimeSpan.FromMinutes(2).Ticks;
-                var entry = new StoredEntry(i, DateTimeOffset.UnixEpoch, ticks, LogLevel.Information, "s", $"m{i}", Encoding.UTF8.GetBytes($$"""{"id":{{i}}}"""));
+                var entry = new StoredEntry(i, DateTimeOffset.UnixEpoch, ticks, LogEntryLevel.Information, "s", $"m{i}", Encoding.UTF8.GetBytes($$"""{"id":{{i}}}"""));
                 await store.AppendAsync([entry], [new IdempotencyRecord($"k{i}", new PublishResult(1, i, i), ticks)], CancellationToken.None);
             }
         }

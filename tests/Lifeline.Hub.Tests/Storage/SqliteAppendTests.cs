@@ -145,7 +145,7 @@ public sealed class SqliteAppendTests : IDisposable
         [.. Enumerable.Range(0, count).Select(i => Entry(first + i, $"src{i % 3}", $"message {first + i}"))];
 
     private static StoredEntry Entry(long id, string source, string message) =>
-        new(id, new DateTimeOffset(2026, 12, 2, 0, 0, 0, TimeSpan.Zero).AddTicks(id), 1000 + id, (LogLevel)(id % 6), source, message, Encoding.UTF8.GetBytes($$"""{"id":{{id}}}"""));
+        new(id, new DateTimeOffset(2026, 12, 2, 0, 0, 0, TimeSpan.Zero).AddTicks(id), 1000 + id, (LogEntryLevel)(id % 6), source, message, Encoding.UTF8.GetBytes($$"""{"id":{{id}}}"""));
 
     private static void AssertSame(List<StoredEntry> expected, List<StoredEntry> actual)
     {

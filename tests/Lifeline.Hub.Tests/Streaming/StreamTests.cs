@@ -33,11 +33,11 @@ public class StreamTests
         await sub.ReceiveUntilAsync<LiveMessage>();
 
         await hub.PostAsync(
-            new LogEntry { Message = "slow query", Level = LogLevel.Warning, Source = "api" },
-            new LogEntry { Message = "slow query", Level = LogLevel.Information, Source = "api" },
-            new LogEntry { Message = "slow query", Level = LogLevel.Error, Source = "web" },
-            new LogEntry { Message = "fast", Level = LogLevel.Error, Source = "db" },
-            new LogEntry { Message = "very Slow disk", Level = LogLevel.Critical, Source = "db" });
+            new LogEntry { Message = "slow query", Level = LogEntryLevel.Warning, Source = "api" },
+            new LogEntry { Message = "slow query", Level = LogEntryLevel.Information, Source = "api" },
+            new LogEntry { Message = "slow query", Level = LogEntryLevel.Error, Source = "web" },
+            new LogEntry { Message = "fast", Level = LogEntryLevel.Error, Source = "db" },
+            new LogEntry { Message = "very Slow disk", Level = LogEntryLevel.Critical, Source = "db" });
 
         await sub.ReceiveEntriesAsync(2);
         Assert.Equal([1L, 5L], sub.Entries.Select(e => e.Id));

@@ -1,7 +1,7 @@
 namespace Lifeline.Protocol;
 
 /// <summary>Severity of a log entry, ordered from least to most severe.</summary>
-public enum LogLevel
+public enum LogEntryLevel
 {
     /// <summary>Most detailed diagnostics.</summary>
     Trace = 0,
