@@ -25,18 +25,35 @@ internal sealed class LifelineLogger(string category, LifelineLoggerProvider pro
             return;
         }
 
-        var props = PropertyBag.Rent();
-        string? message = null;
+        // The message is formatted apart from the properties: a value whose ToString throws fails the formatter, and
+        // must not cost the call's other values and its template (issue 11); those are written with SafeToString.
+        string message;
+        Exception? formatFailure = null;
         try
         {
             message = formatter(state, exception) ?? "";
+        }
+        catch (Exception ex)
+        {
+            formatFailure = ex;
+            message = "";
+        }
 
+        var props = PropertyBag.Rent();
+        string? template = null;
+        try
+        {
             // The call's own state comes first, so it wins over a scope value of the same name.
             if (state is IReadOnlyList<KeyValuePair<string, object?>> values)
             {
                 for (var i = 0; i < values.Count; i++)
                 {
                     var (name, value) = values[i];
+                    if (name == OriginalFormat)
+                    {
+                        template = value as string;
+                    }
+
                     props.Add(name == OriginalFormat ? "messageTemplate" : name, value);
                 }
             }
@@ -54,24 +71,34 @@ internal sealed class LifelineLogger(string category, LifelineLoggerProvider pro
             if (exception is not null)
             {
                 props.AddException(exception);
-                if (message!.Length == 0)
-                {
-                    message = exception.Message;
-                }
             }
 
             if (provider.IncludeScopes && provider.ScopeProvider is { } scopes)
             {
                 scopes.ForEachScope(static (scope, bag) => bag.AddScope(scope), props);
             }
+
+            if (formatFailure is not null)
+            {
+                props.Add("loggingError", formatFailure.ToString());
+            }
         }
         catch (Exception ex)
         {
-            // A throwing formatter or property must not fail the application's log call: ship what went wrong instead.
-            message ??= $"<formatting the log message threw {ex.GetType().Name}: {ex.Message}>";
+            // A value that throws half-way through (an enumeration) leaves half-written JSON: ship what went wrong instead.
             props = props.Restart(ex);
         }
 
-        provider.Shipper.Enqueue(new PendingEntry(provider.TimeProvider.GetUtcNow(), (Lifeline.Protocol.LogEntryLevel)logLevel, category, message ?? "", props.Build()));
+        if (formatFailure is not null)
+        {
+            var note = $"<formatting the log message threw {formatFailure.GetType().Name}: {formatFailure.Message}>";
+            message = template is null ? note : $"{template} {note}";
+        }
+        else if (message.Length == 0 && exception is not null)
+        {
+            message = exception.Message;
+        }
+
+        provider.Shipper.Enqueue(new PendingEntry(provider.TimeProvider.GetUtcNow(), (Lifeline.Protocol.LogEntryLevel)logLevel, category, message, props.Build()));
     }
 }

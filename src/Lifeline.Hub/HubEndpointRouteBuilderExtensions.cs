@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Lifeline.Hub.Auth;
 using Lifeline.Hub.Core;
 using Lifeline.Hub.Hosting;
@@ -37,50 +36,17 @@ public static class HubEndpointRouteBuilderExtensions
         var query = sp.GetRequiredService<QueryEndpoint>();
         var stats = sp.GetRequiredService<StatsEndpoint>();
         var sockets = sp.GetRequiredService<WebSocketEndpoints>();
-        var auth = sp.GetRequiredService<HubAuth>();
-        var keys = sp.GetRequiredService<ApiKeyStore>();
+        var revoke = sp.GetRequiredService<RevokeEndpoint>();
+        var errors = sp.GetRequiredService<ClientErrors>();
 
         var group = endpoints.MapGroup(prefix);
-        group.MapPost("/v1/logs", ingest.HandleAsync);
+        group.MapPost("/v1/logs", errors.Guard(ingest.HandleAsync));
         group.MapGet("/v1/logs", context => query.HandleAsync(context, prefix));
         group.Map("/v1/stream", sockets.StreamAsync);
         group.Map("/v1/ingest", sockets.IngestAsync);
         group.MapGet("/v1/stats", stats.HandleStatsAsync);
         group.MapGet("/healthz", context => StatsEndpoint.HandleHealthAsync(context, hub));
-        group.MapPost("/v1/keys/revoke", context => RevokeAsync(context, auth, keys));
+        group.MapPost("/v1/keys/revoke", errors.Guard(revoke.HandleAsync));
         return group;
-    }
-
-    private static async Task RevokeAsync(HttpContext context, HubAuth auth, ApiKeyStore keys)
-    {
-        var (ok, _) = await auth.AuthorizeAsync(context, HubScopes.Admin).ConfigureAwait(false);
-        if (!ok)
-        {
-            return;
-        }
-
-        string? id = null;
-        try
-        {
-            using var doc = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted).ConfigureAwait(false);
-            id = doc.RootElement.TryGetProperty("id", out var p) ? p.GetString() : null;
-        }
-        catch (JsonException)
-        {
-        }
-
-        if (string.IsNullOrEmpty(id))
-        {
-            await HttpResults.ErrorAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidJson, """the body must be {"id":"<key id>"}""").ConfigureAwait(false);
-            return;
-        }
-
-        if (!keys.Revoke(id))
-        {
-            await HttpResults.ErrorAsync(context, StatusCodes.Status404NotFound, "not_found", $"no key with id '{id}'").ConfigureAwait(false);
-            return;
-        }
-
-        await HttpResults.JsonAsync(context, HttpBodyJson.SerializeRevoked(id)).ConfigureAwait(false);
     }
 }

@@ -25,6 +25,8 @@ public static class HubServiceCollectionExtensions
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton(sp => new HubAuth(sp.GetRequiredService<ApiKeyStore>(), sp.GetRequiredService<IOptions<HubOptions>>().Value, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<HubAuth>>()));
         services.AddSingleton<HttpIngestEndpoint>();
+        services.AddSingleton<RevokeEndpoint>();
+        services.AddSingleton<ClientErrors>();
         services.AddSingleton<QueryEndpoint>();
         services.AddSingleton<StatsEndpoint>();
         services.AddSingleton<WebSocketEndpoints>();

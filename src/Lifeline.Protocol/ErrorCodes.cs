@@ -24,6 +24,9 @@ public static class ErrorCodes
     /// <summary>A filter parameter is invalid.</summary>
     public const string InvalidFilter = "invalid_filter";
 
+    /// <summary>The HTTP request itself is malformed (a broken chunked body, a body that ends before its length).</summary>
+    public const string BadRequest = "bad_request";
+
     /// <summary>The hub is shutting down.</summary>
     public const string Unavailable = "unavailable";
 }

@@ -21,7 +21,17 @@ public class ProcessTests
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().OrTimeout(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync().OrTimeout(TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            // A command that should have exited keeps running: stop it, so the failure leaves no process behind.
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
         return new CliResult(process.ExitCode, await output.OrTimeout(), await error.OrTimeout());
     }
 
@@ -32,6 +42,30 @@ public class ProcessTests
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("lifeline tail --level warning", result.Out);
+    }
+
+    /// <summary>Regression (issue 11, point 7): the hub started with no keys (every request 401) instead of refusing the file.</summary>
+    [Fact]
+    public async Task ServeWithKeysFileNotJson_AsAProcess_OneLineNamingFileAndError_Exit2()
+    {
+        var dir = Directory.CreateTempSubdirectory("lifeline-badkeys-");
+        try
+        {
+            var file = Path.Combine(dir.FullName, "keys.json");
+            await File.WriteAllTextAsync(file, "{\"keys\":[{\"id\":\"a\" \"key\":\"s\"}]}");
+
+            var result = await RunProcessAsync("serve", "--keys", file, "--urls", "http://127.0.0.1:0");
+
+            Assert.Equal(2, result.ExitCode);
+            var line = Assert.Single(result.ErrorLines);
+            Assert.StartsWith($"lifeline: keys file '{file}' is invalid: ", line);
+            Assert.Contains("LineNumber: 0 | BytePositionInLine: ", line);
+            Assert.Equal(string.Empty, result.Out);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 
     [Fact]

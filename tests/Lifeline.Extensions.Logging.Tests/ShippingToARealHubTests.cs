@@ -46,6 +46,56 @@ public class ShippingToARealHubTests
         Assert.Equal(1_233, stored[^1].Properties!.Value.GetProperty("OrderId").GetInt32());
     }
 
+    /// <summary>
+    /// Regression (issue 11, point 9): a <c>Dictionary&lt;string,int&gt;</c> arrived as <c>["[a, 1]","[b, 2]"]</c> (only
+    /// pairs of object values were seen as key/value sequences), and a value whose <c>ToString</c> throws cost the call's
+    /// other values and its template. Every key/value sequence arrives as an object; a throwing value keeps the rest.
+    /// </summary>
+    [Fact]
+    public async Task TypedDictionaries_ArriveAsObjects_AThrowingToString_KeepsTheOtherValuesAndTheTemplate()
+    {
+        await using var hub = await HubHost.StartAsync();
+        var services = new ServiceCollection().AddLogging(b => b.AddLifeline(o => Configure(o, hub.BaseUri)));
+        await using (var provider = services.BuildServiceProvider())
+        {
+            var logger = provider.GetRequiredService<ILogger<ShippingToARealHubTests>>();
+            logger.LogInformation(
+                "{Ints} {Objects} {ByNumber} {PairList} {Table} {Nested}",
+                new Dictionary<string, int> { ["a"] = 1, ["b"] = 2 },
+                new Dictionary<string, object?> { ["a"] = 1, ["b"] = "x" },
+                new SortedDictionary<int, string> { [2] = "two", [1] = "one" },
+                new List<KeyValuePair<string, double>> { new("pi", 3.5) },
+                new System.Collections.Hashtable { ["h"] = true },
+                new Dictionary<string, Dictionary<string, long>> { ["outer"] = new() { ["inner"] = 7 } });
+            logger.LogWarning("Order {OrderId} for {Customer} at {Amount}", 42, new ThrowingToString(), 9.5m);
+        }
+
+        var stored = await QueryAllAsync(hub);
+        Assert.Equal(2, stored.Count);
+        var props = stored[0].Properties!.Value;
+        Assert.Equal("""{"a":1,"b":2}""", props.GetProperty("Ints").GetRawText());
+        Assert.Equal("""{"a":1,"b":"x"}""", props.GetProperty("Objects").GetRawText());
+        Assert.Equal("""{"1":"one","2":"two"}""", props.GetProperty("ByNumber").GetRawText());
+        Assert.Equal("""{"pi":3.5}""", props.GetProperty("PairList").GetRawText());
+        Assert.Equal("""{"h":true}""", props.GetProperty("Table").GetRawText());
+        Assert.Equal("""{"outer":{"inner":7}}""", props.GetProperty("Nested").GetRawText());
+
+        var failed = stored[1];
+        Assert.Equal(Lifeline.Protocol.LogEntryLevel.Warning, failed.Level);
+        Assert.StartsWith("Order {OrderId} for {Customer} at {Amount} <formatting the log message threw InvalidOperationException", failed.Message, StringComparison.Ordinal);
+        var kept = failed.Properties!.Value;
+        Assert.Equal(42, kept.GetProperty("OrderId").GetInt32());
+        Assert.Equal(9.5m, kept.GetProperty("Amount").GetDecimal());
+        Assert.Equal("<ThrowingToString.ToString() threw InvalidOperationException>", kept.GetProperty("Customer").GetString());
+        Assert.Equal("Order {OrderId} for {Customer} at {Amount}", kept.GetProperty("messageTemplate").GetString());
+        Assert.Contains("customer lookup failed", kept.GetProperty("loggingError").GetString(), StringComparison.Ordinal);
+    }
+
+    private sealed class ThrowingToString
+    {
+        public override string ToString() => throw new InvalidOperationException("customer lookup failed");
+    }
+
     [Fact]
     public async Task HubUnreachableForAWhile_WithinTheBufferBound_NothingLostNothingDuplicated()
     {

@@ -94,6 +94,8 @@ internal sealed class HubHost : IAsyncDisposable
                 case Microsoft.AspNetCore.Connections.AddressInUseException:
                 case System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse }:
                     return new CliException($"cannot listen on {urls}: the address is in use (choose another port; port 0 picks a free one)", ExitCodes.Failure);
+                case KeysFileException keys:
+                    return new CliException(keys.Message, ExitCodes.Usage);
                 case Microsoft.Data.Sqlite.SqliteException database when sqlite is not null:
                     return new CliException($"cannot open the SQLite store '{sqlite}': {database.Message.Replace("SQLite Error ", "error ", StringComparison.Ordinal)} (does its directory exist, and is it writable?)", ExitCodes.Failure);
             }

@@ -87,6 +87,19 @@ internal sealed record HubHostSettings
             throw new CliException($"keys file '{keysFile}' not found", ExitCodes.Usage);
         }
 
+        if (keysFile is not null)
+        {
+            try
+            {
+                // Checked before the host starts, so the refusal is this one line (the hub refuses too, after logging).
+                KeysFileException.ThrowIfInvalid(keysFile);
+            }
+            catch (KeysFileException e)
+            {
+                throw new CliException(e.Message, ExitCodes.Usage, e);
+            }
+        }
+
         if (noAuth && urls.Any(u => !IsLoopback(new Uri(u))))
         {
             throw new CliException("--no-auth serves loopback only: listen on 127.0.0.1, [::1] or localhost (for example --urls http://127.0.0.1:5180)", ExitCodes.Usage);

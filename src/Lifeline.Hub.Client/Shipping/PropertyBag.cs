@@ -12,7 +12,7 @@ namespace Lifeline.Hub.Client.Shipping;
 /// <remarks>
 /// Not thread-safe: one bag per thread, reused through <see cref="Rent"/>/<see cref="Build"/>. The first value added
 /// under a name wins. Values become JSON primitives where they are one (strings, numbers, booleans, null), objects for
-/// key/value sequences, arrays for other sequences (at most <see cref="MaxDepth"/> deep and <see cref="MaxItems"/> items),
+/// key/value sequences (any <c>KeyValuePair</c> sequence or dictionary; keys as invariant text), arrays for other sequences (at most <see cref="MaxDepth"/> deep and <see cref="MaxItems"/> items),
 /// and their invariant-culture text otherwise.
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "Lives for the thread that owns it; the writer holds only managed memory.")]
@@ -23,6 +23,9 @@ internal sealed class PropertyBag
 
     /// <summary>Most items written per sequence; the rest are left out.</summary>
     internal const int MaxItems = 100;
+
+    /// <summary>Per type: how to write its key/value pairs as an object (<see langword="null"/>: not a pair sequence).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Action<Utf8JsonWriter, IEnumerable, int>?> PairsWriters = new();
 
     [ThreadStatic]
     private static PropertyBag? t_cached;
@@ -180,10 +183,22 @@ internal sealed class PropertyBag
                 WriteObject(writer, pairs, depth + 1);
                 break;
             case IEnumerable sequence and not IFormattable when depth < MaxDepth:
-                WriteArray(writer, sequence, depth + 1);
+                if (PairsWriter(sequence.GetType()) is { } writePairs)
+                {
+                    writePairs(writer, sequence, depth + 1);
+                }
+                else if (sequence is IDictionary dictionary)
+                {
+                    WriteDictionary(writer, dictionary, depth + 1);
+                }
+                else
+                {
+                    WriteArray(writer, sequence, depth + 1);
+                }
+
                 break;
             case IFormattable formattable:
-                writer.WriteStringValue(formattable.ToString(null, CultureInfo.InvariantCulture));
+                writer.WriteStringValue(SafeToString(formattable));
                 break;
             default:
                 writer.WriteStringValue(SafeToString(value));
@@ -209,6 +224,67 @@ internal sealed class PropertyBag
         writer.WriteEndObject();
     }
 
+    /// <summary>
+    /// The writer of <paramref name="type"/>'s key/value pairs as one JSON object, or <see langword="null"/> when it is
+    /// not a sequence of <see cref="KeyValuePair{TKey, TValue}"/>. Only pairs of <c>object?</c> values match the
+    /// <c>IEnumerable&lt;KeyValuePair&lt;string, object?&gt;&gt;</c> case (a struct's type arguments are not variant), so
+    /// a <c>Dictionary&lt;string,int&gt;</c> was written as an array of "[a, 1]" texts (issue 11). Made once per type.
+    /// </summary>
+    private static Action<Utf8JsonWriter, IEnumerable, int>? PairsWriter(Type type) => PairsWriters.GetOrAdd(type, static t =>
+    {
+        var pairs = t.GetInterfaces().FirstOrDefault(static i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>)
+            && i.GetGenericArguments()[0] is { IsGenericType: true } item && item.GetGenericTypeDefinition() == typeof(KeyValuePair<,>));
+        return pairs is null
+            ? null
+            : typeof(PropertyBag).GetMethod(nameof(WritePairs), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+                .MakeGenericMethod(pairs.GetGenericArguments()[0].GetGenericArguments())
+                .CreateDelegate<Action<Utf8JsonWriter, IEnumerable, int>>();
+    });
+
+    private static void WritePairs<TKey, TValue>(Utf8JsonWriter writer, IEnumerable sequence, int depth)
+    {
+        writer.WriteStartObject();
+        var count = 0;
+        foreach (var (key, item) in (IEnumerable<KeyValuePair<TKey, TValue>>)sequence)
+        {
+            if (count++ == MaxItems)
+            {
+                break;
+            }
+
+            writer.WritePropertyName(KeyText(key));
+            WriteValue(writer, item, depth);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteDictionary(Utf8JsonWriter writer, IDictionary dictionary, int depth)
+    {
+        writer.WriteStartObject();
+        var count = 0;
+        foreach (DictionaryEntry entry in dictionary)
+        {
+            if (count++ == MaxItems)
+            {
+                break;
+            }
+
+            writer.WritePropertyName(KeyText(entry.Key));
+            WriteValue(writer, entry.Value, depth);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>A key as a property name: strings as they are, other keys as their invariant-culture text.</summary>
+    private static string KeyText(object? key) => key switch
+    {
+        null => "",
+        string s => s,
+        _ => SafeToString(key),
+    };
+
     private static void WriteArray(Utf8JsonWriter writer, IEnumerable sequence, int depth)
     {
         writer.WriteStartArray();
@@ -226,12 +302,15 @@ internal sealed class PropertyBag
         writer.WriteEndArray();
     }
 
-    /// <summary>A value's text; a throwing <c>ToString</c> is shipped as its exception type rather than failing the log call.</summary>
+    /// <summary>
+    /// A value's text (invariant culture when it is <see cref="IFormattable"/>); a throwing <c>ToString</c> is shipped as
+    /// its exception type rather than failing the log call or losing the call's other values.
+    /// </summary>
     internal static string SafeToString(object value)
     {
         try
         {
-            return value.ToString() ?? "";
+            return (value is IFormattable formattable ? formattable.ToString(null, CultureInfo.InvariantCulture) : value.ToString()) ?? "";
         }
         catch (Exception ex)
         {

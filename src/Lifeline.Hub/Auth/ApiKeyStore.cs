@@ -33,9 +33,11 @@ internal sealed partial class ApiKeyStore : IAsyncDisposable
 
     public int Count => Volatile.Read(ref _byHash).Count;
 
+    /// <summary>Loads the keys and starts the reload loop.</summary>
+    /// <exception cref="KeysFileException">The keys file cannot be loaded: the hub must not start without its keys.</exception>
     public void Start()
     {
-        Reload();
+        Reload(atStart: true);
         if (_options.KeysFile is not null)
         {
             _reloadLoop = ReloadLoopAsync(_stop.Token);
@@ -98,8 +100,11 @@ internal sealed partial class ApiKeyStore : IAsyncDisposable
         _stop.Dispose();
     }
 
-    /// <summary>Loads the file and the environment; revokes keys that disappeared or are marked revoked.</summary>
-    internal void Reload()
+    /// <summary>
+    /// Loads the file and the environment; revokes keys that disappeared or are marked revoked. A file that cannot be
+    /// loaded throws <see cref="KeysFileException"/> <paramref name="atStart"/>, and later keeps the keys loaded before.
+    /// </summary>
+    internal void Reload(bool atStart = false)
     {
         var loaded = new List<(string Id, string Secret, HubScopes Scopes, DateTimeOffset? Expires, bool Revoked)>();
         if (_options.KeysEnvironmentVariable is { } variable && Environment.GetEnvironmentVariable(variable) is { Length: > 0 } env)
@@ -111,13 +116,14 @@ internal sealed partial class ApiKeyStore : IAsyncDisposable
         {
             try
             {
-                _fileText = File.ReadAllText(path);
-                loaded.AddRange(ParseFile(_fileText));
+                (_fileText, var keys) = LoadFile(path);
+                loaded.AddRange(keys);
             }
-            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or FormatException or InvalidOperationException or KeyNotFoundException)
+            catch (KeysFileException e) when (!atStart)
             {
-                // A half-written or invalid file keeps the keys that were loaded before.
-                LogKeysFileInvalid(_logger, e, path);
+                // A half-written or invalid file keeps the keys that were loaded before. At start there are none, and
+                // starting would refuse every request with 401 (issue 11): the exception stops the start.
+                LogKeysFileInvalid(_logger, e.InnerException!, path);
                 if (_byHash.Count > 0)
                 {
                     return;
@@ -190,6 +196,21 @@ internal sealed partial class ApiKeyStore : IAsyncDisposable
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>Reads and parses the keys file.</summary>
+    /// <exception cref="KeysFileException">The file is missing, unreadable, not JSON or not of the documented shape.</exception>
+    internal static (string Text, List<(string, string, HubScopes, DateTimeOffset?, bool)> Keys) LoadFile(string path)
+    {
+        try
+        {
+            var text = File.ReadAllText(path);
+            return (text, ParseFile(text).ToList());
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or FormatException or InvalidOperationException or KeyNotFoundException)
+        {
+            throw new KeysFileException(path, e);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Lifeline.Hub.Auth;
 using Lifeline.Hub.Core;
 using Lifeline.Hub.Hosting;
@@ -54,7 +53,7 @@ internal sealed partial class HttpIngestEndpoint(LogHub hub, HubAuth auth, ILogg
             return;
         }
 
-        var (body, length) = await ReadBodyAsync(context, max).ConfigureAwait(false);
+        var (body, length) = await RequestBody.ReadAsync(context, max).ConfigureAwait(false);
         if (body is null)
         {
             await TooLargeAsync(context, max).ConfigureAwait(false);
@@ -95,50 +94,6 @@ internal sealed partial class HttpIngestEndpoint(LogHub hub, HubAuth auth, ILogg
         hub.Metrics.BadInput(ErrorCodes.TooLarge);
         LogRejected(logger, ErrorCodes.TooLarge, $"body over {max} bytes");
         return HttpResults.ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, ErrorCodes.TooLarge, $"the body is larger than {max} bytes");
-    }
-
-    /// <summary>
-    /// Reads the body into a buffer rented from the shared pool (the caller returns it); <see langword="null"/> when it
-    /// exceeds <paramref name="max"/>. A fresh buffer per request would put every body of 85 KB or more on the large
-    /// object heap.
-    /// </summary>
-    private static async Task<(byte[]? Buffer, int Length)> ReadBodyAsync(HttpContext context, long max)
-    {
-        // One byte over the Content-Length (or max) lets the final read see the end without growing.
-        var buffer = InputBuffers.Rent((int)Math.Min(context.Request.ContentLength ?? 16 * 1024, max) + 1);
-        var length = 0;
-        var stream = context.Request.Body;
-        try
-        {
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    var larger = InputBuffers.Rent((int)Math.Min(2L * buffer.Length, max + 1));
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    InputBuffers.Return(buffer);
-                    buffer = larger;
-                }
-
-                var read = await stream.ReadAsync(buffer.AsMemory(length), context.RequestAborted).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    return (buffer, length);
-                }
-
-                length += read;
-                if (length > max)
-                {
-                    InputBuffers.Return(buffer);
-                    return (null, 0);
-                }
-            }
-        }
-        catch
-        {
-            InputBuffers.Return(buffer);
-            throw;
-        }
     }
 
     [LoggerMessage(EventId = 70, Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "POST /v1/logs rejected ({Error}): {Reason}")]

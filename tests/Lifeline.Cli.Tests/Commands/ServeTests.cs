@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Lifeline.Testing.Tasks;
 
 namespace Lifeline.Cli.Tests.Commands;
 
@@ -106,6 +107,34 @@ public class ServeTests
 
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith(expected, Assert.Single(result.ErrorLines));
+    }
+
+    /// <summary>
+    /// Regression (issue 11, point 7): a keys file that was not valid JSON started the hub with no keys, so every
+    /// request got 401. Now the hub refuses to start, with one line naming the file and the JSON error.
+    /// </summary>
+    [Fact]
+    public async Task Serve_KeysFileNotJson_OneLineNamingFileAndError_UsageExit()
+    {
+        var dir = Directory.CreateTempSubdirectory("lifeline-badkeys-");
+        try
+        {
+            var file = Path.Combine(dir.FullName, "keys.json");
+            await File.WriteAllTextAsync(file, "{\"keys\":[{\"id\":\"a\",\"key\":\"s\",");
+
+            // Before the fix the hub started (with no keys) and served until stopped: the timeout fails that fast.
+            var result = await CliRunner.RunOnceAsync("serve", "--keys", file, "--urls", "http://127.0.0.1:0").OrTimeout(TimeSpan.FromSeconds(60));
+
+            Assert.Equal(2, result.ExitCode);
+            var line = Assert.Single(result.ErrorLines);
+            Assert.StartsWith($"lifeline: keys file '{file}' is invalid: ", line);
+            Assert.Contains("LineNumber: 0", line);
+            Assert.DoesNotContain("listening", result.Out);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 
     [Fact]

@@ -128,6 +128,36 @@ public sealed class AuthTests : IDisposable
         Assert.True(hub.Logs.Contains("API key a revoked"));
     }
 
+    /// <summary>
+    /// Regression (issue 11, point 7): a keys file that was not valid JSON at start started the hub with no keys (every
+    /// request 401). At start the hub now refuses to start, naming the file and the JSON error; on a later reload the
+    /// keys loaded before stay in force.
+    /// </summary>
+    [Fact]
+    public async Task KeysFileNotJson_AtStart_HubRefusesToStart_AtReload_PreviousKeysStay()
+    {
+        File.WriteAllText(KeysFile, "{\"keys\":[{\"id\":\"a\",");
+        var refused = await Assert.ThrowsAsync<KeysFileException>(() => StartAsync());
+        Assert.Equal(KeysFile, refused.Path);
+        Assert.StartsWith($"keys file '{KeysFile}' is invalid: ", refused.Message, StringComparison.Ordinal);
+        Assert.IsAssignableFrom<System.Text.Json.JsonException>(refused.InnerException);
+
+        WriteKeys(("a", "a-secret", "read"));
+        var time = new ManualTimeProvider();
+        await using var hub = await StartAsync(o => o.TimeProvider = time);
+        File.WriteAllText(KeysFile, "{\"keys\":[");
+        await time.WaitForTimersAsync(2).OrTimeout();   // heartbeat and keys-reload timers
+        var reloaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        hub.Logs.LineAdded += line => { if (line.Contains("is invalid; keeping", StringComparison.Ordinal)) { reloaded.TrySetResult(); } };
+        time.Advance(TimeSpan.FromSeconds(2));
+        await reloaded.Task.OrTimeout();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "v1/logs");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "a-secret");
+        using var response = await hub.Http.SendAsync(request).OrTimeout();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     [Fact]
     public async Task AdminRevokeEndpoint_ClosesTheKeysStreams_AndLaterRequestsAre401()
     {

@@ -8,6 +8,9 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
 {
     public ConcurrentQueue<(Microsoft.Extensions.Logging.LogLevel Level, EventId Id, string Message)> Lines { get; } = new();
 
+    /// <summary>Raised after each line is kept, with its text (tests wait on it instead of polling).</summary>
+    public event Action<string>? LineAdded;
+
     public ILogger CreateLogger(string categoryName) => new Logger(this);
 
     public bool Contains(string text) => Lines.Any(l => l.Message.Contains(text, StringComparison.OrdinalIgnoreCase));
@@ -23,7 +26,11 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
 
         public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
 
-        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Lines.Enqueue((logLevel, eventId, formatter(state, exception) + (exception is null ? "" : $" [{exception.GetType().Name}: {exception.Message}]")));
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var message = formatter(state, exception) + (exception is null ? "" : $" [{exception.GetType().Name}: {exception.Message}]");
+            owner.Lines.Enqueue((logLevel, eventId, message));
+            owner.LineAdded?.Invoke(message);
+        }
     }
 }

@@ -70,7 +70,17 @@ internal sealed class HubHost : IAsyncDisposable
         });
         var app = builder.Build();
         app.MapLifelineHub(prefix);
-        await app.StartAsync().OrTimeout(TimeSpan.FromSeconds(30));
+        try
+        {
+            await app.StartAsync().OrTimeout(TimeSpan.FromSeconds(30));
+        }
+        catch
+        {
+            // A hub that refuses to start leaves nothing running.
+            await app.DisposeAsync();
+            throw;
+        }
+
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
         return new HubHost(app, new Uri(address.TrimEnd('/') + prefix + "/"), logs);
     }
