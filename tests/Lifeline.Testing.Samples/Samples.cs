@@ -1,3 +1,4 @@
+using Lifeline.Testing.Leaks;
 using Lifeline.Testing.Xunit;
 using Xunit;
 
@@ -67,6 +68,15 @@ public static class SampleControl
         }
     }
 
+    /// <summary>Same loop under another name: what no test can be blamed for (started with the flow suppressed).</summary>
+    public static async Task OrphanLoopAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromHours(1), cancellationToken);
+        }
+    }
+
     public static void WaitForTheOther()
     {
         if (!Overlap.SignalAndWait(TimeSpan.FromSeconds(10)))
@@ -95,6 +105,9 @@ public class CleanSamples
         using var cts = new CancellationTokenSource();
         var loop = SampleControl.HeartbeatLoopAsync(cts.Token);
         SampleControl.WaitForTheOther();
+
+        // Passing proves the clean twin ran while the leaky one had its loop running.
+        Assert.True(SampleControl.Overlapped, "the leaky and the clean sample did not run at the same time");
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop);
     }
@@ -106,16 +119,29 @@ public class LifetimeSamples : IAsyncLifetime
     private readonly CancellationTokenSource _cts = new();
     private Task _loop = Task.CompletedTask;
 
+#if XUNIT_V3
+    public ValueTask InitializeAsync()
+#else
     public Task InitializeAsync()
+#endif
     {
         _loop = SampleControl.HeartbeatLoopAsync(_cts.Token);
-        return Task.CompletedTask;
+        return
+#if XUNIT_V3
+            default;
+#else
+            Task.CompletedTask;
+#endif
     }
 
     [Fact]
     public void StopsInDisposeAsync() => Assert.False(_loop.IsCompleted);
 
+#if XUNIT_V3
+    public async ValueTask DisposeAsync()
+#else
     public async Task DisposeAsync()
+#endif
     {
         await _cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _loop);
@@ -168,6 +194,10 @@ public class OptionSamples
     public void LeavesATimerWithTimersExcluded() => SampleControl.Leak(HoldTimerAsync(SampleControl.Release.Token));
 
     [Fact]
+    [LeakCheck(IgnoreAnyFunctions = ["SampleControl.HeartbeatLoopAsync"])]
+    public void LeaksWhatItIgnoresAnywhereInTheChain() => SampleControl.Leak(SampleControl.HeartbeatLoopAsync(SampleControl.Release.Token));
+
+    [Fact]
     public void LeavesATimer() => SampleControl.Leak(HoldTimerAsync(SampleControl.Release.Token));
 
     private static Task HoldTimerAsync(CancellationToken cancellationToken)
@@ -181,5 +211,26 @@ public class OptionSamples
             done.TrySetResult();
         });
         return done.Task;
+    }
+}
+
+/// <summary>A whole class with its check off: its work is its own, never reported, not even by the end-of-run check.</summary>
+[LeakCheck(Enabled = false)]
+public class OptedOutClassSamples
+{
+    [Fact]
+    public void LeaksWithTheClassCheckOff() => SampleControl.Leak(SampleControl.HeartbeatLoopAsync(SampleControl.Release.Token));
+}
+
+/// <summary>Work started with the execution context suppressed belongs to no test: only the end-of-run check can see it.</summary>
+public class UnattributableSamples
+{
+    [Fact]
+    public void StartsALoopWithTheFlowSuppressed()
+    {
+        using (ExecutionContext.SuppressFlow())
+        {
+            SampleControl.Leak(Task.Run(() => SampleControl.OrphanLoopAsync(SampleControl.Release.Token)));
+        }
     }
 }

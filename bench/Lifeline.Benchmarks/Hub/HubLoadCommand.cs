@@ -6,7 +6,7 @@ using Lifeline.Hub;
 namespace Lifeline.Benchmarks.Hub;
 
 /// <summary>
-/// <c>hub-load [scenario|all] [--subscribers N] [--seconds S] [--rate R] [--connections N] [--settle S] [--hold S] [--http-streams] [--in-process]</c>: the hub load tool. By default the hub
+/// <c>hub-load [scenario|all] [--subscribers N] [--seconds S] [--rate R] [--per-publish N] [--connections N] [--settle S] [--hold S] [--http-streams] [--in-process]</c>: the hub load tool. By default the hub
 /// runs in a separate process pinned with <c>taskset -c 0</c> and this process (the load generator) is pinned to
 /// core 1, so they do not share a core. Prints one line of figures per scenario.
 /// </summary>
@@ -45,30 +45,19 @@ public sealed class HubLoadCommand : IBenchCommand
             }
 
             options.Store = store;
-            Process? server = null;
+            options.PerPublish = BenchArgs.Int(args, "--per-publish", 0);
+            ServerProcess? server = null;
             try
             {
                 if (!inProcess)
                 {
-                    (server, options.Target) = await StartServerAsync(store, args.Contains("--http-streams"));
+                    server = await StartServerAsync(store, args.Contains("--http-streams"));
+                    server.Target(options);
                     if (options.IdleHold > TimeSpan.Zero)
                     {
                         Console.Error.WriteLine($"hub-server pid {server.Id}");
                     }
-                    var s = server;
-                    options.MeasureTargetMemory = async ct =>
-                    {
-                        await s.StandardInput.WriteLineAsync("mem".AsMemory(), ct);
-                        await s.StandardInput.FlushAsync(ct);
-                        while (true)
-                        {
-                            var line = await s.StandardOutput.ReadLineAsync(ct) ?? throw new InvalidOperationException("hub-server ended");
-                            if (ProcessMemory.TryParse(line, out var memory))
-                            {
-                                return memory;
-                            }
-                        }
-                    };
+
                     if (OperatingSystem.IsLinux())
                     {
                         Process.GetCurrentProcess().ProcessorAffinity = 2;   // core 1; the server has core 0
@@ -77,15 +66,13 @@ public sealed class HubLoadCommand : IBenchCommand
 
                 var progress = args.Contains("--verbose") ? new Progress<HubLoadProgress>(p => Console.Error.WriteLine($"  {p.Phase} {p.Count:N0} {p.PerSecond:N0}/s")) : null;
                 var result = await HubLoadRunner.RunAsync(options, progress, CancellationToken.None);
-                Console.WriteLine(Format(run, result, inProcess));
+                Console.WriteLine(Format(run, result, inProcess, options.PerPublish));
             }
             finally
             {
                 if (server is not null)
                 {
-                    server.StandardInput.Close();
-                    await server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-                    server.Dispose();
+                    await server.DisposeAsync();
                 }
             }
         }
@@ -93,13 +80,15 @@ public sealed class HubLoadCommand : IBenchCommand
         return 0;
     }
 
-    private static string Format(string run, HubLoadResult r, bool inProcess)
+    private static string Format(string run, HubLoadResult r, bool inProcess, int perPublish)
     {
-        var where = inProcess ? "in-process" : "server on core 0, load on core 1";
+        var where = (inProcess ? "in-process" : "server on core 0, load on core 1")
+            + (perPublish > 0 ? $", {perPublish} per publish" : ", rate/100 per publish");
+        var cpu = $"server {r.ServerMicrosecondsPerDelivery:N2} µs CPU per delivery, {r.ServerCpuPercent:N0}% of a core (its core {r.ServerCoreBusyPercent:N0}% busy, all processes), {r.BytesPerDelivery:N0} B per delivery";
         return r.Scenario switch
         {
-            HubLoadScenario.Throughput => $"{run}: {r.EntriesPerSecond:N0} entries/s delivered ({r.IngestedPerSecond:N0}/s ingested; {(r.Failures == 0 ? "every subscriber kept up" : "subscribers fell behind")}) over {r.Elapsed.TotalSeconds:N1} s [{where}]",
-            HubLoadScenario.Latency => $"{run}: p50 {r.P50Ms:N2} ms, p99 {r.P99Ms:N2} ms, max {r.MaxMs:N1} ms at {r.IngestedPerSecond:N0} entries/s ingested, {r.EntriesPerSecond:N0}/s delivered [{where}]",
+            HubLoadScenario.Throughput => $"{run}: {r.EntriesPerSecond:N0} entries/s delivered ({r.IngestedPerSecond:N0}/s ingested; {(r.Failures == 0 ? "every subscriber kept up" : "subscribers fell behind")}) over {r.Elapsed.TotalSeconds:N1} s; {cpu} [{where}]",
+            HubLoadScenario.Latency => $"{run}: p50 {r.P50Ms:N2} ms, p99 {r.P99Ms:N2} ms, max {r.MaxMs:N1} ms at {r.IngestedPerSecond:N0} entries/s ingested, {r.EntriesPerSecond:N0}/s delivered; {cpu} [{where}]",
             HubLoadScenario.Ingest => $"{run}: {r.EntriesPerSecond:N0} entries/s acknowledged over {r.Elapsed.TotalSeconds:N1} s [{where}]",
             HubLoadScenario.IdleMemory => $"{run}: {r.ManagedBytesPerSubscriber:N0} bytes managed heap (of which {r.PooledBytesPerSubscriber:N0} free Kestrel pool blocks), {r.ResidentBytesPerSubscriber:N0} bytes resident (GC committed {r.CommittedBytesPerSubscriber:N0}) per idle subscriber at {r.Entries:N0} connections, {r.Failures} closed early [{where}]",
             HubLoadScenario.CatchUp => $"{run}: {r.EntriesPerSecond:N0} entries/s caught up ({r.Entries:N0} in {r.Elapsed.TotalSeconds:N2} s), failures {r.Failures} [{where}]",
@@ -107,43 +96,24 @@ public sealed class HubLoadCommand : IBenchCommand
         };
     }
 
-    private static async Task<(Process, Uri)> StartServerAsync(HubStoreKind store, bool httpStreams)
+    private static Task<ServerProcess> StartServerAsync(HubStoreKind store, bool httpStreams)
     {
-        var self = typeof(HubLoadCommand).Assembly.Location;
         var db = Path.Combine(Path.GetTempPath(), "lifeline-load-server.db");
         foreach (var suffix in new[] { "", "-wal", "-shm" })
         {
             File.Delete(db + suffix);
         }
 
-        var info = new ProcessStartInfo("taskset") { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var a in new[] { "-c", "0", "dotnet", self, "hub-server", store == HubStoreKind.Sqlite ? "sqlite" : "memory", db })
-        {
-            info.ArgumentList.Add(a);
-        }
-
+        var arguments = new List<string> { "hub-server", store == HubStoreKind.Sqlite ? "sqlite" : "memory", db };
         if (httpStreams)
         {
-            info.ArgumentList.Add("--http-streams");
+            arguments.Add("--http-streams");
         }
 
-        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
-        {
-            if (((string)e.Key).StartsWith("SERVER_", StringComparison.Ordinal))
-            {
-                info.Environment[((string)e.Key)["SERVER_".Length..]] = (string?)e.Value;
-            }
-        }
-
-        var process = Process.Start(info)!;
-        var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        if (line is null || !line.StartsWith("LISTENING ", StringComparison.Ordinal))
-        {
-            process.Kill();
-            throw new InvalidOperationException("hub-server did not start: " + line);
-        }
-
-        return (process, new Uri(line["LISTENING ".Length..]));
+        // SERVER_X=v in this environment is X=v in the server's (experiment switches such as SERVER_KESTREL_INLINE=1).
+        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Where(e => ((string)e.Key).StartsWith("SERVER_", StringComparison.Ordinal))
+            .ToDictionary(e => ((string)e.Key)["SERVER_".Length..], e => (string?)e.Value);
+        return ServerProcess.StartAsync(core: 0, arguments, environment);
     }
-
 }

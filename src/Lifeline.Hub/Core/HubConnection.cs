@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using System.Text;
+using System.Text.Unicode;
 using Lifeline.Hub.Auth;
 using Lifeline.Protocol;
 using Microsoft.Extensions.Logging;
@@ -16,9 +16,9 @@ namespace Lifeline.Hub.Core;
 internal abstract partial class HubConnection(WebSocket socket, HubContext hub, string? clientId, ApiKey? key, ILogger logger)
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
-    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
     private readonly TaskCompletionSource<(int Code, string Reason, Func<long?, CloseReason>? ReasonFor)> _close = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _closeFrameReceived;
+    private bool _socketRefusedFrame;
     private int _receiveBufferBytes;
 
     protected WebSocket Socket { get; } = socket;
@@ -36,6 +36,13 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
 
     /// <summary>Bytes of receive buffer held now: 0 while no message is arriving (tests check that idle connections hold none).</summary>
     public int ReceiveBufferBytes => Volatile.Read(ref _receiveBufferBytes);
+
+    /// <summary>
+    /// Whether the WebSocket itself refused a frame (text that is not UTF-8: <c>1007</c>; a protocol violation:
+    /// <c>1002</c>): it sent its close frame and stopped reading, so no close handshake follows. The request must then
+    /// linger (<see cref="LingerAsync"/>) before the connection is torn down.
+    /// </summary>
+    public bool SocketRefusedFrame => _socketRefusedFrame;
 
     /// <summary>For a 1001 close: the position to resume after, or <see langword="null"/> (ingest).</summary>
     public abstract long? ResumePosition { get; }
@@ -65,7 +72,10 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
         }
     }
 
-    /// <summary>Aborts the socket (shutdown deadline passed).</summary>
+    /// <summary>
+    /// Aborts the socket (shutdown or send deadline passed): its stream is disposed, which also fails a send that waits
+    /// for the peer, so both loops end.
+    /// </summary>
     public void Abort() => Socket.Abort();
 
     public async Task RunAsync()
@@ -73,25 +83,54 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
         using var revoked = Key?.Revoked.Register(() => RequestClose(CloseCodes.Unauthorized, "key revoked"));
         var receive = ReceiveLoopAsync();
         var send = SendLoopAsync();
-        if (await Task.WhenAny(receive, send).ConfigureAwait(false) == send)
-        {
-            // The send loop ended (close sent, or the socket failed): make sure nothing more is queued.
-            RequestClose(CloseCodes.Normal, "");
-        }
-
         try
         {
-            await Task.WhenAll(receive, send).WaitAsync(CloseTimeout, Hub.Time).ConfigureAwait(false);
+            if (await Task.WhenAny(receive, send).ConfigureAwait(false) == send)
+            {
+                // The send loop ended (close sent, or the socket failed): make sure nothing more is queued.
+                RequestClose(CloseCodes.Normal, "");
+            }
+
+            try
+            {
+                await Task.WhenAll(receive, send).WaitAsync(CloseTimeout, Hub.Time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Socket.Abort();
+                await Task.WhenAll(receive, send).ConfigureAwait(false);
+            }
         }
-        catch (TimeoutException)
+        finally
         {
-            Socket.Abort();
-            await Task.WhenAll(receive, send).ConfigureAwait(false);
+            DisposeSendDeadline();
         }
 
         if (!_closeFrameReceived)
         {
             Hub.Metrics.AbnormalDisconnect();
+        }
+    }
+
+    /// <summary>
+    /// After <see cref="SocketRefusedFrame"/>: waits until the peer closes the connection (<paramref name="peerGone"/>),
+    /// at most the close timeout. Kestrel closes a connection it still reads from abortively (a TCP reset), and a reset
+    /// that reaches the peer before it has read the close frame discards that frame: the peer would see 1006 instead of
+    /// the code it was sent. A peer that read the close frame closes its side, so this usually ends at once.
+    /// </summary>
+    public async Task LingerAsync(CancellationToken peerGone)
+    {
+        var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (peerGone.Register(() => gone.TrySetResult()))
+        {
+            try
+            {
+                await gone.Task.WaitAsync(CloseTimeout, Hub.Time, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The peer keeps the connection open: tear it down anyway, as a close handshake that times out does.
+            }
         }
     }
 
@@ -118,7 +157,16 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
             {
                 await Socket.CloseOutputAsync((WebSocketCloseStatus)code, reason, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+            catch (WebSocketException e) when (e.WebSocketErrorCode == WebSocketError.Faulted && !IsCloseRequested)
+        {
+            // The socket refused the frame before it reached us (it validates text as UTF-8, and frame headers): it has
+            // sent 1007 or 1002 itself. Keep-alive timeouts and resets surface as other errors.
+            _socketRefusedFrame = true;
+            Hub.Metrics.BadInput("frame");
+            LogFrameRefused(Logger, GetType().Name, ClientId, e.Message);
+            RequestClose(CloseCodes.InvalidPayload, "the WebSocket refused a frame");
+        }
+        catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
             {
                 // The peer is gone: the receive loop sees it too.
             }
@@ -135,6 +183,7 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
     /// <summary>Awaits a pending <see cref="StartSend"/>; <see langword="false"/> if the socket failed (the connection is ending).</summary>
     protected async Task<bool> AwaitSendAsync(ValueTask pending)
     {
+        ArmSendDeadline();
         try
         {
             await pending.ConfigureAwait(false);
@@ -143,6 +192,10 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
         catch (Exception e) when (IsSocketFailure(e))
         {
             return SendFailed(e);
+        }
+        finally
+        {
+            DisarmSendDeadline();
         }
     }
 
@@ -249,8 +302,9 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
                     Hub.Metrics.BadInput("binary");
                     RequestClose(BinaryCloseCode, "binary frames are not accepted");
                 }
-                else if (!IsValidUtf8(buffer.AsSpan(0, length)))
+                else if (!Utf8.IsValid(buffer.AsSpan(0, length)))
                 {
+                    // The runtime's WebSocket refuses such text first (SocketRefusedFrame); kept for one that does not.
                     Hub.Metrics.BadInput("utf8");
                     RequestClose(CloseCodes.InvalidPayload, "text is not valid UTF-8");
                 }
@@ -266,6 +320,15 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
                     Volatile.Write(ref _receiveBufferBytes, 0);
                 }
             }
+        }
+        catch (WebSocketException e) when (e.WebSocketErrorCode == WebSocketError.Faulted && !IsCloseRequested)
+        {
+            // The socket refused the frame before it reached us (it validates text as UTF-8, and frame headers): it has
+            // sent 1007 or 1002 itself. Keep-alive timeouts and resets surface as other errors.
+            _socketRefusedFrame = true;
+            Hub.Metrics.BadInput("frame");
+            LogFrameRefused(Logger, GetType().Name, ClientId, e.Message);
+            RequestClose(CloseCodes.InvalidPayload, "the WebSocket refused a frame");
         }
         catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
         {
@@ -294,21 +357,11 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
     /// <summary>The close code for a binary frame: 1003 on ingest; the stream accepts no data at all (4400).</summary>
     protected virtual int BinaryCloseCode => CloseCodes.UnsupportedData;
 
-    private static bool IsValidUtf8(ReadOnlySpan<byte> bytes)
-    {
-        try
-        {
-            StrictUtf8.GetCharCount(bytes);
-            return true;
-        }
-        catch (DecoderFallbackException)
-        {
-            return false;
-        }
-    }
-
     [LoggerMessage(EventId = 20, Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "{Connection} of client {ClientId}: closing with {Code} {Reason}")]
     private static partial void LogCloseRequested(ILogger logger, string connection, string? clientId, int code, string reason);
+
+    [LoggerMessage(EventId = 23, Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "{Connection} of client {ClientId}: the WebSocket refused a frame and closed (1007 for text that is not UTF-8, 1002 for a protocol violation): {Reason}")]
+    private static partial void LogFrameRefused(ILogger logger, string connection, string? clientId, string reason);
 
     [LoggerMessage(EventId = 22, Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "{Connection} of client {ClientId}: send failed")]
     private static partial void LogSendEnded(ILogger logger, Exception exception, string connection, string? clientId);

@@ -100,6 +100,12 @@ internal sealed class StreamUpgradeMiddleware(IServiceProvider services, string 
         var subscriber = hub.CreateSubscriber(socket, request.Filter!, clientId, request.Key, parts.Logger);
         request = null;   // the parsed head is not kept for the life of the stream
         await hub.RunConnectionAsync(subscriber).ConfigureAwait(false);
+        if (socket.State == WebSocketState.Aborted)
+        {
+            // A dead peer (ping or send deadline, shutdown deadline): close the transport at once rather than have
+            // Kestrel flush what is still buffered to a peer that reads nothing.
+            connection.Abort(new ConnectionAbortedException("the WebSocket was aborted"));
+        }
     }
 
     /// <summary>Whether the buffered bytes decide the matter, the request when it is a stream upgrade, and its head's length.</summary>
@@ -292,6 +298,11 @@ internal sealed class StreamUpgradeMiddleware(IServiceProvider services, string 
         {
             if (disposing)
             {
+                // The WebSocket disposes its stream when it is aborted (ping timeout, send deadline, shutdown deadline),
+                // possibly while a send waits for a peer that reads nothing: end that wait (the send fails), or the
+                // stream's loops, and the connection, would wait for ever.
+                pipe.Output.CancelPendingFlush();
+                pipe.Input.CancelPendingRead();
                 _input.Dispose();
                 _output.Dispose();
             }

@@ -33,7 +33,7 @@ internal sealed class WebSocketEndpoints(LogHub hub, HubAuth auth, ILoggerFactor
 
         using (socket)
         {
-            await hub.RunConnectionAsync(hub.CreateSubscriber(socket, filter, clientId, key, _streamLogger)).ConfigureAwait(false);
+            await RunAsync(context, hub.CreateSubscriber(socket, filter, clientId, key, _streamLogger)).ConfigureAwait(false);
         }
     }
 
@@ -50,12 +50,21 @@ internal sealed class WebSocketEndpoints(LogHub hub, HubAuth auth, ILoggerFactor
         {
             using (socket)
             {
-                await hub.RunConnectionAsync(hub.CreatePublisher(socket, clientId, key, _ingestLogger)).ConfigureAwait(false);
+                await RunAsync(context, hub.CreatePublisher(socket, clientId, key, _ingestLogger)).ConfigureAwait(false);
             }
         }
         finally
         {
             hub.Metrics.PublisherClosed();
+        }
+    }
+
+    private async Task RunAsync(HttpContext context, HubConnection connection)
+    {
+        await hub.RunConnectionAsync(connection).ConfigureAwait(false);
+        if (connection.SocketRefusedFrame)
+        {
+            await connection.LingerAsync(context.RequestAborted).ConfigureAwait(false);
         }
     }
 

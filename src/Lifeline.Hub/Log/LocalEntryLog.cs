@@ -32,9 +32,13 @@ internal sealed partial class LocalEntryLog : IEntryLog
     private readonly IdempotencyCache _idempotency;
     private readonly ILogStore _store;
 
-    // Synchronous continuations: a write that finds the writer loop waiting runs it on the writing thread (a hop less
-    // between an ingest and its delivery). Safe: the loop touches no lock the writers hold, and acks complete asynchronously.
-    private readonly Channel<IngestWork> _ingest = Channel.CreateBounded<IngestWork>(new BoundedChannelOptions(IngestQueueCapacity) { SingleReader = true, AllowSynchronousContinuations = true });
+    // Coalescing: the writer loop runs on its own (no synchronous continuations), so a publisher that writes here goes
+    // back to reading its socket at once, and every publish that arrives while the writer commits and fans out the
+    // previous batch is taken as one batch next time: one commit, and one frame per subscriber, for everything pending.
+    // At low rates each publish wakes the writer at once: no timer, no added delay. (With synchronous continuations the
+    // writer ran on the publisher's thread, which then read its next message only after the fan-out: one entry per
+    // commit and per frame, whatever the load.)
+    private readonly Channel<IngestWork> _ingest = Channel.CreateBounded<IngestWork>(new BoundedChannelOptions(IngestQueueCapacity) { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
 
     // Owned by the writer loop.

@@ -150,7 +150,9 @@ internal sealed class SqliteLogStore(string path, bool synchronousFull, long? ma
             {
                 while (r.Read())
                 {
-                    into.Add(new StoredEntry(r.GetInt64(0), new DateTimeOffset(r.GetInt64(1), TimeSpan.Zero), r.GetInt64(2), (LogLevel)r.GetInt32(3), r.GetString(4), r.GetString(5), (byte[])r.GetValue(6)));
+                    // Text columns decode with U+FFFD for bytes that are not UTF-8; the JSON is checked (StoredJson).
+                    var (id, ts, level, source, message) = (r.GetInt64(0), new DateTimeOffset(r.GetInt64(1), TimeSpan.Zero), (LogLevel)r.GetInt32(3), r.GetString(4), r.GetString(5));
+                    into.Add(new StoredEntry(id, ts, r.GetInt64(2), level, source, message, StoredJson.Readable((byte[])r.GetValue(6), id, ts, level, source, message)));
                 }
             }
 

@@ -50,6 +50,11 @@ internal static class EntryBatchReader
             {
                 throw e.AtIndex(index);
             }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+                // InvalidOperationException: a string that is not Unicode text (bytes that are not UTF-8, an escaped lone surrogate).
+                throw new ProtocolException(ErrorCodes.InvalidJson, $"entry {index}: malformed JSON: {e.Message}", index);
+            }
 
             if (reader.BytesConsumed - start > maxEntryBytes)
             {

@@ -205,7 +205,9 @@ public static class LogEntryJson
                 {
                     var start = (int)reader.TokenStartIndex;
                     reader.Skip();
-                    f.RawProperties = buffer[start..(int)reader.BytesConsumed].ToArray();
+                    var props = buffer[start..(int)reader.BytesConsumed];
+                    PropsText.Validate(props);
+                    f.RawProperties = props.ToArray();
                 }
                 else
                 {

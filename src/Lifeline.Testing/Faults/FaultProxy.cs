@@ -93,8 +93,8 @@ public sealed partial class FaultProxy : IAsyncDisposable
     /// <summary>Bytes read and discarded because their direction was half-open.</summary>
     public long DroppedBytes => Interlocked.Read(ref _dropped);
 
-    /// <summary>The directions currently half-open (not forwarding).</summary>
-    public Direction HalfOpen => (Direction)_halfOpen;
+    /// <summary>The directions currently half-open (not forwarding), in either <see cref="HalfOpenMode"/>.</summary>
+    public Direction HalfOpen => (Direction)(_halfOpen | _stalled);
 
     internal ILogger Logger { get; }
 
@@ -246,11 +246,12 @@ public sealed partial class FaultProxy : IAsyncDisposable
 
     /// <summary>
     /// Removes half-open, latency and bandwidth faults; new bytes flow again (bytes discarded while half-open stay
-    /// lost). Refusal is separate: see <see cref="AcceptNewConnectionsAsync"/>.
+    /// lost; bytes held by a stall are forwarded). Refusal is separate: see <see cref="AcceptNewConnectionsAsync"/>.
     /// </summary>
     public void Heal()
     {
         _halfOpen = 0;
+        HealStalls();
         Interlocked.Exchange(ref _latencyUpstreamTicks, 0);
         Interlocked.Exchange(ref _latencyDownstreamTicks, 0);
         _bandwidthUpstream = 0;

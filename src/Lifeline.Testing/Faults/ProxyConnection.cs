@@ -157,6 +157,8 @@ internal sealed class ProxyConnection
         {
             while (true)
             {
+                // A stalled direction reads nothing: the sender's socket buffers fill and its writes block.
+                await _proxy.WhileStalledAsync(direction, ct).ConfigureAwait(false);
                 var read = await from.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, ct).ConfigureAwait(false);
                 if (read == 0)
                 {
@@ -182,6 +184,8 @@ internal sealed class ProxyConnection
                     continue;
                 }
 
+                // A chunk read just before a stall is held until it heals (a stall delays bytes; it does not lose them).
+                await _proxy.WhileStalledAsync(direction, ct).ConfigureAwait(false);
                 await ForwardAsync(to, buffer.AsMemory(0, read), direction, ct).ConfigureAwait(false);
             }
         }

@@ -14,6 +14,7 @@ internal static class FunctionPattern
         "Microsoft.TestPlatform.*",
         "Lifeline.Testing.Leaks.*",
         "Lifeline.Testing.Xunit.*",
+        "Lifeline.Testing.XunitV3.*",
     ];
 
     public static bool Matches(AsyncFrame frame, string pattern)

@@ -2,7 +2,7 @@ namespace Lifeline.Testing.Leaks;
 
 /// <summary>
 /// Names of process-wide background operations that well-known libraries start lazily, once, and never stop, for
-/// <see cref="Xunit.VerifyNoLeaksAttribute.IgnoreTopFunctions"/> and <see cref="LeakOptions"/> (docs/leaks.md,
+/// <c>[assembly: VerifyNoLeaks(IgnoreTopFunctions = ...)]</c> and <see cref="LeakOptions"/> (docs/leaks.md,
 /// "Ignoring"). Each is one singleton per process, not something a test can leak, so ignoring it hides nothing.
 /// </summary>
 public static class KnownSingletons

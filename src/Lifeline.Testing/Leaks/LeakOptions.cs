@@ -17,12 +17,22 @@ public sealed record LeakOptions
     /// <value>Default <see langword="true"/>.</value>
     public bool IncludeTimers { get; init; } = true;
 
+    private readonly IReadOnlySet<object>? _baseline;
+
     /// <summary>
-    /// Whether to ignore every operation that was already pending when the scope began (goleak's IgnoreCurrent).
-    /// Useful for a scope inside a larger one, or for an end-of-run check after a warm-up.
+    /// Whether to ignore every operation already pending (goleak's <c>IgnoreCurrent</c>): for a scope, what was
+    /// pending when the scope began; for <see cref="LeakVerifier.VerifyAllAsync"/>, what was pending when these
+    /// options were created (<c>new LeakOptions { IgnoreCurrent = true }</c> or <c>with { IgnoreCurrent = true }</c>).
     /// </summary>
     /// <value>Default <see langword="false"/>.</value>
-    public bool IgnoreCurrent { get; init; }
+    public bool IgnoreCurrent
+    {
+        get => _baseline is not null;
+        init => _baseline = value ? PendingOperationScanner.SnapshotIdentities() : null;
+    }
+
+    /// <summary>What was pending when <see cref="IgnoreCurrent"/> was set, or null.</summary>
+    internal IReadOnlySet<object>? Baseline => _baseline;
 
     /// <summary>
     /// Operations whose outermost async method (the top of the await chain), Task.Run delegate or timer callback

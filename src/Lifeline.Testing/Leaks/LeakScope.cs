@@ -14,9 +14,17 @@ public sealed class LeakScope : IAsyncDisposable
 {
     private static readonly AsyncLocal<LeakScope?> s_current = new();
 
+    // Every scope begun lately, for naming the tests that ran when an orphan began (see LateWork). Bounded.
+    private const int RecentScopesKept = 50_000;
+    private static readonly System.Collections.Concurrent.ConcurrentQueue<LeakScope> s_recent = new();
+
     private readonly LeakScope? _previous;
     private readonly IReadOnlySet<object>? _baseline;
+
+    // Written by this scope's checks, read by the end-of-run check: what a check already failed this scope for.
+    private readonly HashSet<object> _reported = new(ReferenceEqualityComparer.Instance);
     private int _disposed;
+    private volatile bool _optedOut;
 
     internal LeakScope(string name, LeakOptions options, LeakScope? parent, LeakScope? previous)
     {
@@ -26,7 +34,36 @@ public sealed class LeakScope : IAsyncDisposable
         Parent = parent;
         _previous = previous;
         _baseline = options.IgnoreCurrent ? PendingOperationScanner.SnapshotIdentities() : null;
+        StartMark = NextTaskIdMark();
+        s_recent.Enqueue(this);
+        while (s_recent.Count > RecentScopesKept && s_recent.TryDequeue(out _))
+        {
+        }
     }
+
+    /// <summary>A task id no task registered before this call has, and every task registered after it exceeds.</summary>
+    internal static int NextTaskIdMark() => new Task(static () => { }).Id;
+
+    /// <summary>The task-id mark when the scope began.</summary>
+    internal int StartMark { get; }
+
+    /// <summary>
+    /// The task-id mark when the scope's body ended (its first check began), or 0 while it runs. A task registered
+    /// later was started by work still running under this scope's context after its body ended (LateWork).
+    /// </summary>
+    internal int EndMark { get; private set; }
+
+    internal void MarkBodyEnded()
+    {
+        if (EndMark == 0)
+        {
+            EndMark = NextTaskIdMark();
+        }
+    }
+
+    /// <summary>The scopes begun lately whose body was running when the task with this id registered (oldest first).</summary>
+    internal static IEnumerable<LeakScope> RunningAt(int taskId) =>
+        s_recent.Where(s => s.StartMark < taskId && (s.EndMark == 0 || s.EndMark > taskId));
 
     /// <summary>The scope current on this execution context, or null.</summary>
     public static LeakScope? Current => s_current.Value;
@@ -41,6 +78,34 @@ public sealed class LeakScope : IAsyncDisposable
     public LeakScope? Parent { get; }
 
     internal static AsyncLocal<LeakScope?> CurrentLocal => s_current;
+
+    /// <summary>
+    /// Whether this scope's check is off (<c>[LeakCheck(Enabled = false)]</c>): its work is still attributed to it,
+    /// so the end-of-run check knows it was opted out instead of reporting it as nobody's.
+    /// </summary>
+    internal bool IsOptedOut => _optedOut;
+
+    internal void OptOut() => _optedOut = true;
+
+    /// <summary>Remembers what a check of this scope reported, so the end-of-run check does not report it twice.</summary>
+    internal void MarkReported(IEnumerable<PendingOperation> operations)
+    {
+        lock (_reported)
+        {
+            foreach (var operation in operations)
+            {
+                _reported.Add(operation.Source);
+            }
+        }
+    }
+
+    internal bool WasReported(object source)
+    {
+        lock (_reported)
+        {
+            return _reported.Contains(source);
+        }
+    }
 
     /// <summary>
     /// Makes this scope current until the returned value is disposed. Use it where work is dispatched without

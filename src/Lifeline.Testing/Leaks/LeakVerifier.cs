@@ -19,6 +19,9 @@ public static class LeakVerifier
     private static readonly TimeSpan s_maxRetry = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan s_collectAfter = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>How many timeouts a check waits at most for work that keeps making progress.</summary>
+    internal const int MaxWaitFactor = 10;
+
     /// <summary>Whether this runtime exposes what the verifier reads. When false, see <see cref="UnsupportedReason"/>.</summary>
     public static bool IsSupported => RuntimeInternals.IsSupported;
 
@@ -54,22 +57,77 @@ public static class LeakVerifier
 
     /// <summary>
     /// Everything pending in the process right now that the built-in ignores and <paramref name="options"/> do not
-    /// exclude, attributed or not: the end-of-run check (goleak's VerifyTestMain), after a bounded wait.
+    /// exclude, attributed or not, after a bounded wait. With <see cref="LeakOptions.IgnoreCurrent"/>, what was
+    /// pending when <paramref name="options"/> were created is not reported (goleak's <c>IgnoreCurrent</c>).
     /// </summary>
     public static Task<LeakReport> VerifyAllAsync(string name, LeakOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= LeakOptions.Default;
         options.Validate();
-        return PollAsync(name, static _ => true, null, options, cancellationToken);
+        return PollAsync(name, () => PendingOperationScanner.Scan(static _ => true, options, options.Baseline), options, cancellationToken);
+    }
+
+    /// <summary>
+    /// The end-of-run check of a test run (goleak's VerifyTestMain): like <see cref="VerifyAllAsync"/>, but what a
+    /// scope's check already reported, what a scope's own options exclude, and the work of a scope whose check is
+    /// off are not reported again: only what no test can be blamed for, or what a test started after its check.
+    /// </summary>
+    internal static Task<LeakReport> VerifyEndOfRunAsync(string name, LeakOptions options, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        return PollAsync(name, () => Unblamed(PendingOperationScanner.Scan(static _ => true, options, options.Baseline, applyIgnores: false), options), options, cancellationToken);
     }
 
     internal static IReadOnlyList<PendingOperation> FindPending(LeakScope scope, IReadOnlySet<object>? baseline, LeakOptions options) =>
         RuntimeInternals.IsSupported ? PendingOperationScanner.Scan(scope.Owns, options, baseline) : [];
 
-    internal static Task<LeakReport> VerifyAsync(LeakScope scope, IReadOnlySet<object>? baseline, LeakOptions options, CancellationToken cancellationToken) =>
-        PollAsync(scope.Name, scope.Owns, baseline, options, cancellationToken);
+    internal static async Task<LeakReport> VerifyAsync(LeakScope scope, IReadOnlySet<object>? baseline, LeakOptions options, CancellationToken cancellationToken)
+    {
+        // Work that begins under this scope's context after this point was not started by its body (LateWork).
+        scope.MarkBodyEnded();
+        var report = await PollAsync(scope.Name, () => LateWork.RemoveOrphans(PendingOperationScanner.Scan(scope.Owns, options, baseline)), options, cancellationToken).ConfigureAwait(false);
+        scope.MarkReported(report.Operations);
+        return report;
+    }
 
-    private static async Task<LeakReport> PollAsync(string name, Func<LeakScope?, bool> owned, IReadOnlySet<object>? baseline, LeakOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Drops what a scope already answers for (reported by its check, excluded by its options, or opted out) and what
+    /// the run's options ignore; an orphan that began after its scope's body ended is kept, saying who may have posted it.
+    /// </summary>
+    private static List<PendingOperation> Unblamed(List<PendingOperation> all, LeakOptions options)
+    {
+        var pending = LateWork.DescribeOrphans(all);
+        pending.RemoveAll(op => FunctionPattern.IsIgnored(op, options));
+        pending.RemoveAll(static op =>
+        {
+            if (op.Note is not null)
+            {
+                return false;
+            }
+
+            for (var scope = op.Scope; scope is not null; scope = scope.Parent)
+            {
+                if (scope.IsOptedOut || scope.WasReported(op.Source) || FunctionPattern.IsIgnored(op, scope.Options)
+                    || (op.Kind == PendingOperationKind.Timer && !scope.Options.IncludeTimers))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        });
+        return pending;
+    }
+
+    /// <summary>
+    /// Scans until nothing is pending, or until what is pending stops making progress. Progress is any change in
+    /// the pending set: an operation ended or began, or one now awaits something else (the next iteration of a loop
+    /// that is ending). Work that keeps progressing, however slowly a starved thread pool runs it, is waited for up
+    /// to <see cref="MaxWaitFactor"/> times the timeout; so is work that stands still while the thread pool has queued
+    /// work items (its next step may be one of them). Work that stands still for a whole timeout, with the pool
+    /// keeping up, is reported.
+    /// </summary>
+    private static async Task<LeakReport> PollAsync(string name, Func<List<PendingOperation>> scan, LeakOptions options, CancellationToken cancellationToken)
     {
         if (!RuntimeInternals.IsSupported)
         {
@@ -77,18 +135,34 @@ public static class LeakVerifier
         }
 
         var started = Stopwatch.GetTimestamp();
+        var lastProgress = started;
+        var maxWait = options.Timeout * MaxWaitFactor;
+        HashSet<(object, object?)>? previous = null;
         var delay = s_firstRetry;
         var collected = false;
         while (true)
         {
-            var pending = PendingOperationScanner.Scan(owned, options, baseline);
+            var pending = scan();
             if (pending.Count == 0)
             {
                 return new LeakReport(name, pending);
             }
 
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            if (elapsed >= options.Timeout)
+            var now = Stopwatch.GetTimestamp();
+            var state = pending.Select(static op => (op.Source, op.Awaited)).ToHashSet();
+            if (previous is null || !state.SetEquals(previous))
+            {
+                // The first observation counts from when it was made, not from when the (possibly slow) scan began.
+                lastProgress = now;
+            }
+
+            previous = state;
+            var elapsed = Stopwatch.GetElapsedTime(started, now);
+            var still = Stopwatch.GetElapsedTime(lastProgress, now);
+
+            // Standing still while the thread pool has a queue is not proof: the work's next step may be waiting in it.
+            var starved = ThreadPool.PendingWorkItemCount > 0;
+            if ((elapsed >= options.Timeout && still >= options.Timeout && !starved) || elapsed >= maxWait)
             {
                 if (collected)
                 {
@@ -109,8 +183,7 @@ public static class LeakVerifier
             }
 
             // Real time by design: this waits for real work in the process to finish, not for a test's clock.
-            var wait = TimeSpan.FromTicks(Math.Min(delay.Ticks, (options.Timeout - elapsed).Ticks));
-            await Task.Delay(wait, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(delay, TimeProvider.System, cancellationToken).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, s_maxRetry.Ticks));
         }
     }

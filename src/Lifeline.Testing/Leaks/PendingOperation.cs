@@ -16,12 +16,14 @@ public enum PendingOperationKind
 /// <summary>One operation still pending after a scope ended: what it is, where it is, what it waits for, who started it.</summary>
 public sealed class PendingOperation
 {
-    internal PendingOperation(PendingOperationKind kind, IReadOnlyList<AsyncFrame> chain, string waitingOn, string? startedBy, object source)
+    internal PendingOperation(PendingOperationKind kind, IReadOnlyList<AsyncFrame> chain, string waitingOn, LeakScope? scope, object source, object? awaited = null)
     {
+        Awaited = awaited;
         Kind = kind;
         Chain = chain;
         WaitingOn = waitingOn;
-        StartedBy = startedBy;
+        Scope = scope;
+        StartedBy = scope?.Name;
         Source = source;
     }
 
@@ -46,13 +48,28 @@ public sealed class PendingOperation
     /// <summary>The task or timer object itself, for identity comparisons.</summary>
     internal object Source { get; }
 
+    /// <summary>What the innermost frame awaits (the leaf object), or null: a check sees progress when it changes.</summary>
+    internal object? Awaited { get; }
+
+    /// <summary>The scope whose execution context started the operation, or null.</summary>
+    internal LeakScope? Scope { get; }
+
+    /// <summary>Said after the operation in a report: why it is not blamed on the scope whose context started it.</summary>
+    internal string? Note { get; init; }
+
+    /// <summary>A copy with a note, attributed to no scope.</summary>
+    internal PendingOperation Unattributed(string note) => new(Kind, Chain, WaitingOn, null, Source, Awaited) { Note = note, OriginalScope = Scope };
+
+    /// <summary>For an unattributed copy, the scope whose context started it.</summary>
+    internal LeakScope? OriginalScope { get; private init; }
+
     /// <inheritdoc />
-    public override string ToString() => Kind switch
+    public override string ToString() => (Kind switch
     {
         PendingOperationKind.AsyncMethod => $"[async] {string.Join(" → ", Chain.Select(f => f.Name))} awaiting {WaitingOn}",
         PendingOperationKind.TaskDelegate => $"[task] {Top.Name} ({WaitingOn})",
         _ => $"[timer] {Top.Name} ({WaitingOn})",
-    };
+    }) + (Note is null ? "" : $" ({Note})");
 }
 
 /// <summary>One frame of an await chain: a method, lambda or callback.</summary>

@@ -15,7 +15,7 @@ internal static class PendingOperationScanner
 {
     private const int MaxChainDepth = 64;
 
-    public static List<PendingOperation> Scan(Func<LeakScope?, bool> owned, LeakOptions options, IReadOnlySet<object>? baseline)
+    public static List<PendingOperation> Scan(Func<LeakScope?, bool> owned, LeakOptions options, IReadOnlySet<object>? baseline, bool applyIgnores = true)
     {
         var found = new List<PendingOperation>();
         var scopes = new Dictionary<ExecutionContext, LeakScope?>(ReferenceEqualityComparer.Instance);
@@ -57,7 +57,7 @@ internal static class PendingOperationScanner
             else if (RuntimeInternals.GetAction(task) is { } action)
             {
                 var state = task.Status == TaskStatus.Running ? "running" : $"not finished, status {task.Status}";
-                found.Add(new PendingOperation(PendingOperationKind.TaskDelegate, [AsyncFrames.Frame(action)], state, scope?.Name, task));
+                found.Add(new PendingOperation(PendingOperationKind.TaskDelegate, [AsyncFrames.Frame(action)], state, scope, task));
             }
         }
 
@@ -76,12 +76,16 @@ internal static class PendingOperationScanner
                 if (owned(scope))
                 {
                     var schedule = timer.PeriodMs is 0 or uint.MaxValue ? $"one-shot, due {timer.DueTimeMs} ms after it was set" : $"every {timer.PeriodMs} ms";
-                    found.Add(new PendingOperation(PendingOperationKind.Timer, [AsyncFrames.Frame(timer.Callback)], schedule, scope?.Name, timer.Timer));
+                    found.Add(new PendingOperation(PendingOperationKind.Timer, [AsyncFrames.Frame(timer.Callback)], schedule, scope, timer.Timer));
                 }
             }
         }
 
-        found.RemoveAll(op => FunctionPattern.IsIgnored(op, options));
+        if (applyIgnores)
+        {
+            found.RemoveAll(op => FunctionPattern.IsIgnored(op, options));
+        }
+
         return found;
     }
 
@@ -103,8 +107,8 @@ internal static class PendingOperationScanner
     }
 
     /// <summary>
-    /// Timers the runtime arms for Task.Delay, WaitAsync and CancelAfter belong to a task or token: a leak there
-    /// shows as the async method awaiting it, so the timer is not a finding of its own.
+    /// Timers the runtime arms for Task.Delay, WaitAsync, CancelAfter and PeriodicTimer belong to a task, token or
+    /// periodic timer: a leak there shows as the async method awaiting it, so the timer is not a finding of its own.
     /// </summary>
     private static bool IsOwnedByATask(Delegate callback)
     {
@@ -114,7 +118,9 @@ internal static class PendingOperationScanner
             declaring = declaring.DeclaringType;
         }
 
-        return declaring == typeof(Task) || declaring == typeof(CancellationTokenSource);
+        // PeriodicTimer's timer is made with the execution context suppressed, so it could never be attributed;
+        // a leaked PeriodicTimer loop shows as the method awaiting WaitForNextTickAsync.
+        return declaring == typeof(Task) || declaring == typeof(CancellationTokenSource) || declaring == typeof(PeriodicTimer);
     }
 
     private static IEnumerable<PendingOperation> BuildChains(Dictionary<Task, (IAsyncStateMachine Machine, LeakScope? Scope)> boxes)
@@ -130,7 +136,7 @@ internal static class PendingOperationScanner
             }
         }
 
-        var walks = new List<(Task Task, LeakScope? Scope, List<AsyncFrame> Chain, string Leaf)>();
+        var walks = new List<(Task Task, LeakScope? Scope, List<AsyncFrame> Chain, object? Leaf)>();
         var inner = new HashSet<Task>(ReferenceEqualityComparer.Instance);
         foreach (var (task, (machine, scope)) in boxes)
         {
@@ -143,7 +149,7 @@ internal static class PendingOperationScanner
         {
             if (!inner.Contains(task))
             {
-                yield return new PendingOperation(PendingOperationKind.AsyncMethod, chain, leaf, scope?.Name, task);
+                yield return new PendingOperation(PendingOperationKind.AsyncMethod, chain, AsyncFrames.DescribeLeaf(leaf), scope, task, leaf);
             }
         }
     }
@@ -152,7 +158,7 @@ internal static class PendingOperationScanner
     /// Follows what each frame awaits down to the leaf: through registered boxes, pooled ValueTask boxes (which the
     /// registry does not hold), <c>ValueTask.AsTask()</c> wrappers and async iterators.
     /// </summary>
-    private static (List<AsyncFrame> Chain, string Leaf) Walk(
+    private static (List<AsyncFrame> Chain, object? Leaf) Walk(
         IAsyncStateMachine root,
         Dictionary<Task, (IAsyncStateMachine Machine, LeakScope? Scope)> boxes,
         Dictionary<object, Task> boxByMachine,
@@ -197,6 +203,6 @@ internal static class PendingOperationScanner
             current = AsyncFrames.GetAwaited(next);
         }
 
-        return (chain, AsyncFrames.DescribeLeaf(current));
+        return (chain, current);
     }
 }

@@ -23,6 +23,8 @@ internal static class RuntimeInternals
     private static readonly FieldInfo? s_currentActiveTasks = Field(typeof(Task), "s_currentActiveTasks", Static);
     private static readonly FieldInfo? s_taskAction = Field(typeof(Task), "m_action", Instance);
     private static readonly FieldInfo? s_taskStateObject = Field(typeof(Task), "m_stateObject", Instance);
+    private static readonly FieldInfo? s_taskId = Field(typeof(Task), "m_taskId", Instance);
+    private static readonly FieldInfo? s_taskContinuation = Field(typeof(Task), "m_continuationObject", Instance);
     private static readonly FieldInfo? s_taskContingentProperties = Field(typeof(Task), "m_contingentProperties", Instance);
     private static readonly FieldInfo? s_capturedContext = Field(typeof(Task).GetNestedType("ContingentProperties", BindingFlags.NonPublic), "m_capturedContext", Instance, "Task+ContingentProperties");
     private static readonly Type? s_timerQueueType = RuntimeType("System.Threading.TimerQueue");
@@ -91,6 +93,16 @@ internal static class RuntimeInternals
 
         return result;
     }
+
+    /// <summary>
+    /// A task's id if it has been given one, else 0, without giving it one (<see cref="Task.Id"/> would). Ids come
+    /// from one increasing counter, and the registry gives each task its id when it registers it (an async method
+    /// at its first suspension, a Task.Run when it is queued), so ids order tasks by when they began.
+    /// </summary>
+    public static int GetRawId(Task task) => s_taskId?.GetValue(task) is int id ? id : 0;
+
+    /// <summary>What runs when a task completes (an awaiting method's box, a continuation task, a list of them), or null.</summary>
+    public static object? GetContinuation(Task task) => s_taskContinuation?.GetValue(task);
 
     /// <summary>The delegate a task runs (for <c>Task.Run</c> and continuations), or null.</summary>
     public static Delegate? GetAction(Task task) => s_taskAction?.GetValue(task) as Delegate;

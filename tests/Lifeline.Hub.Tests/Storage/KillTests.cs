@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.WebSockets;
 using Lifeline.Hub.Tests.Infrastructure;
 using Lifeline.Protocol;
@@ -18,58 +17,40 @@ public sealed class KillTests : IDisposable
     {
         var db = Path.Combine(_dir.FullName, "hub.db");
         var acked = new List<AckMessage>();
-        using (var process = StartHost(db))
+        await using (var hub = await ChildHub.StartAsync(db))
         {
-            try
+            using var socket = new ClientWebSocket();
+            await socket.ConnectAsync(hub.WsUri("v1/ingest"), CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30));
+            var publisher = new TestPublisher(socket);
+
+            // Publish in a pipeline (no waiting for acks) so batches are in flight when the process dies.
+            var sending = SendUntilBrokenAsync(publisher);
+            while (true)
             {
-                var line = await process.StandardOutput.ReadLineAsync().OrTimeout(TimeSpan.FromSeconds(60));
-                Assert.NotNull(line);
-                Assert.StartsWith("LISTENING ", line, StringComparison.Ordinal);
-                var baseUri = new Uri(line["LISTENING ".Length..]);
-
-                using var socket = new ClientWebSocket();
-                await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{baseUri.Port}/v1/ingest"), CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30));
-                var publisher = new TestPublisher(socket);
-
-                // Publish in a pipeline (no waiting for acks) so batches are in flight when the process dies.
-                var sending = SendUntilBrokenAsync(publisher);
-                while (true)
+                IngestMessage? message;
+                try
                 {
-                    IngestMessage? message;
-                    try
-                    {
-                        message = await publisher.ReceiveAsync();
-                    }
-                    catch (WebSocketException)
-                    {
-                        break;
-                    }
-
-                    if (message is null)
-                    {
-                        break;
-                    }
-
-                    acked.Add(Assert.IsType<AckMessage>(message));
-                    if (acked.Count == 300)
-                    {
-                        process.Kill();   // SIGKILL: no shutdown code runs.
-                    }
+                    message = await publisher.ReceiveAsync();
+                }
+                catch (WebSocketException)
+                {
+                    break;
                 }
 
-                await sending.OrTimeout(TimeSpan.FromSeconds(30));
-            }
-            finally
-            {
-                if (!process.HasExited)
+                if (message is null)
                 {
-                    process.Kill();
+                    break;
                 }
 
-                await process.WaitForExitAsync().OrTimeout(TimeSpan.FromSeconds(30));
+                acked.Add(Assert.IsType<AckMessage>(message));
+                if (acked.Count == 300)
+                {
+                    await hub.KillAsync();   // SIGKILL: no shutdown code runs.
+                }
             }
 
-            Assert.Equal(137, process.ExitCode);
+            await sending.OrTimeout(TimeSpan.FromSeconds(30));
+            Assert.Equal(137, hub.Process.ExitCode);
         }
 
         Assert.True(acked.Count >= 300);
@@ -116,15 +97,5 @@ public sealed class KillTests : IDisposable
         {
             // The hub died.
         }
-    }
-
-    private static Process StartHost(string db)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Lifeline.Hub.TestHost.dll");
-        Assert.True(File.Exists(dll), dll);
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-        info.ArgumentList.Add(dll);
-        info.ArgumentList.Add(db);
-        return Process.Start(info) ?? throw new InvalidOperationException("could not start the test host");
     }
 }

@@ -157,6 +157,33 @@ public class FaultProxyTests
     }
 
     [Fact]
+    public async Task HalfOpenStall_HoldsTheBytesInsteadOfLosingThem_HealDeliversThem()
+    {
+        using var upstream = new Upstream();
+        await using var proxy = await FaultProxy.StartAsync(upstream.EndPoint);
+        var (client, server) = await upstream.ConnectThroughAsync(proxy);
+        using (client)
+        using (server)
+        {
+            await proxy.WaitForConnectionsAsync(1).OrTimeout();
+            proxy.SetHalfOpen(Direction.Downstream, HalfOpenMode.Stall);
+            Assert.Equal(Direction.Downstream, proxy.HalfOpen);
+            Assert.Equal(Direction.Downstream, proxy.HalfOpenStalled);
+
+            // The stalled direction forwards nothing (the other still does); nothing is discarded.
+            await server.SendTextAsync("held");
+            await client.SendTextAsync("up");
+            Assert.Equal("up", await server.ReadTextAsync(2));
+            Assert.Equal(0, client.Available);
+
+            proxy.Heal();
+            Assert.Equal(Direction.None, proxy.HalfOpen);
+            Assert.Equal("held", await client.ReadTextAsync(4));
+            Assert.Equal(0, proxy.DroppedBytes);
+        }
+    }
+
+    [Fact]
     public async Task Latency_HoldsBytesUntilTimeAdvances()
     {
         var time = new ManualTimeProvider();

@@ -1,6 +1,4 @@
 using Lifeline.Testing.Leaks;
-using Lifeline.Testing.Xunit;
-using Xunit.Sdk;
 
 namespace Lifeline.Testing.Tests.Leaks;
 
@@ -21,30 +19,15 @@ public class RuntimeInternalsTests
     [Fact]
     public void UnsupportedRuntime_IsSaidOnceNotOncePerTest()
     {
-        var diagnostics = new CollectingSink();
-        var session = new LeakCheckSession(null, diagnostics);
+        var diagnostics = new List<string>();
+        var run = new LeakCheckRun(new AssemblyLeakSettings(), diagnostics.Add);
 
-        var first = session.TakeUnsupportedFailure("unsupported runtime (test): Task.s_currentActiveTasks");
-        var second = session.TakeUnsupportedFailure("unsupported runtime (test): Task.s_currentActiveTasks");
+        var first = run.TakeUnsupportedFailure("unsupported runtime (test): Task.s_currentActiveTasks");
+        var second = run.TakeUnsupportedFailure("unsupported runtime (test): Task.s_currentActiveTasks");
 
         Assert.NotNull(first);
         Assert.StartsWith("unsupported runtime", first.Message, StringComparison.Ordinal);
         Assert.Null(second);
-        Assert.Contains("unsupported runtime", Assert.Single(diagnostics.Messages), StringComparison.Ordinal);
-    }
-
-    private sealed class CollectingSink : LongLivedMarshalByRefObject, global::Xunit.Abstractions.IMessageSink
-    {
-        public List<string> Messages { get; } = [];
-
-        public bool OnMessage(global::Xunit.Abstractions.IMessageSinkMessage message)
-        {
-            if (message is DiagnosticMessage diagnostic)
-            {
-                Messages.Add(diagnostic.Message);
-            }
-
-            return true;
-        }
+        Assert.Contains("unsupported runtime", Assert.Single(diagnostics), StringComparison.Ordinal);
     }
 }

@@ -44,6 +44,9 @@ public class LeakCheckingTestFrameworkTests
                     "Lifeline.Testing.Samples.OptionSamples.LeaksWithTheCheckOff",
                     "Lifeline.Testing.Samples.OptionSamples.LeaksWhatItIgnores",
                     "Lifeline.Testing.Samples.OptionSamples.LeavesATimerWithTimersExcluded",
+                    "Lifeline.Testing.Samples.OptionSamples.LeaksWhatItIgnoresAnywhereInTheChain",
+                    "Lifeline.Testing.Samples.OptedOutClassSamples.LeaksWithTheClassCheckOff",
+                    "Lifeline.Testing.Samples.UnattributableSamples.StartsALoopWithTheFlowSuppressed",
                 },
                 run.Passed.ToArray());
         }
@@ -53,17 +56,21 @@ public class LeakCheckingTestFrameworkTests
         }
     }
 
+    /// <summary>
+    /// Regression: the end-of-run check reported again every leak already blamed on a failed test, and the work of
+    /// tests whose [LeakCheck] opted out (Enabled = false, IgnoreAnyFunctions, Timers = Exclude), so a run of passing
+    /// opt-out tests failed. It reports only what no test can be blamed for.
+    /// </summary>
     [Fact]
-    public async Task SampleRun_EndOfRunCheck_ReportsWhatIsStillRunningAfterTheLastTest()
+    public async Task SampleRun_EndOfRunCheck_ReportsOnlyWhatNoTestCanBeBlamedFor()
     {
         var run = await SampleRun.RunAsync();
         try
         {
-            // The leaked loops are still running when the last sample ends: the run itself errors, naming them and their tests.
             var error = Assert.Single(run.Errors);
-            Assert.Contains("end-of-run check", error, StringComparison.Ordinal);
-            Assert.Contains("[async] SampleControl.HeartbeatLoopAsync awaiting Task.Delay (in nested scope LeakySamples.LeavesAHeartbeatLoopRunning)", error, StringComparison.Ordinal);
-            Assert.Contains("[timer] OptionSamples.HoldTimerAsync.lambda (every 3600000 ms) (in nested scope OptionSamples.LeavesATimer)", error, StringComparison.Ordinal);
+            Assert.Equal(
+                "found 1 unexpected pending operation started by the test run of Lifeline.Testing.Samples (end-of-run check): [async] SampleControl.OrphanLoopAsync awaiting Task.Delay",
+                error);
         }
         finally
         {

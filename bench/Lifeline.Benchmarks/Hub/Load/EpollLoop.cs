@@ -17,6 +17,7 @@ internal sealed partial class EpollLoop : IAsyncDisposable
     private readonly LeanSubscriber[] _subscribers;
     private readonly Thread _thread;
     private volatile bool _stopping;
+    private int _closed;
 
     private readonly int _cpu;
 
@@ -51,6 +52,9 @@ internal sealed partial class EpollLoop : IAsyncDisposable
         return loop;
     }
 
+    /// <summary>Subscribers whose socket closed or failed.</summary>
+    public int Closed => Volatile.Read(ref _closed);
+
     public async ValueTask DisposeAsync()
     {
         _stopping = true;
@@ -74,6 +78,8 @@ internal sealed partial class EpollLoop : IAsyncDisposable
             closed[i] = !_subscribers[i].ReceiveAvailable();
         }
 
+        Volatile.Write(ref _closed, closed.Count(c => c));
+
         while (!_stopping)
         {
             var n = EpollWait(_epoll, events, events.Length, 20);
@@ -84,6 +90,7 @@ internal sealed partial class EpollLoop : IAsyncDisposable
                 {
                     // Level-triggered: a closed socket would stay ready for ever.
                     closed[i] = true;
+                    Interlocked.Increment(ref _closed);
                     var ev = default(EpollEvent);
                     EpollCtl(_epoll, EpollCtlDel, _subscribers[i].Descriptor, ref ev);
                 }

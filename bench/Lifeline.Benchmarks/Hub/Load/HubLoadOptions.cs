@@ -51,6 +51,32 @@ public sealed class HubLoadOptions
     /// <summary>Lean subscribers for throughput and latency.</summary>
     public int Subscribers { get; set; } = 100;
 
+    /// <summary>
+    /// Entries per WebSocket publish message in the stream scenarios: 1 is one message per entry, pipelined (a service
+    /// that logs line by line, or any third-party client); 0 (the default) sends what is due every 10 ms tick in one
+    /// message (rate/100 entries).
+    /// </summary>
+    public int PerPublish { get; set; }
+
+    /// <summary>What the lean subscribers subscribe to and parse: the hub's <c>/v1/stream</c> unless a baseline server is measured.</summary>
+    public LeanFormat Format { get; set; } = LeanFormat.Lifeline;
+
+    /// <summary>
+    /// A baseline server's paced publisher (publishes at the pace until cancelled, counting what it sent), or
+    /// <see langword="null"/> for the hub's <c>/v1/ingest</c>. With one, the server has no acks and no overflow count:
+    /// what was sent counts as published.
+    /// </summary>
+    public Func<Uri, PublishPace, CancellationToken, Task>? BaselinePublisher { get; set; }
+
+    /// <summary>
+    /// Reads the server process's total CPU time (user+system) when it is another process, for CPU per delivery and
+    /// the server's share of its core; <see langword="null"/> reads this process (in-process hub: includes the load).
+    /// </summary>
+    public Func<TimeSpan>? ReadTargetCpu { get; set; }
+
+    /// <summary>The core the server is pinned to (its busy share is read from <c>/proc/stat</c>), or -1 for none.</summary>
+    public int TargetCore { get; set; } = -1;
+
     /// <summary>Approximate encoded size of one entry.</summary>
     public int EntryBytes { get; set; } = 200;
 
@@ -66,8 +92,24 @@ public sealed class HubLoadOptions
     /// <summary>Throughput: the first publish rate of the ramp.</summary>
     public int RampStart { get; set; } = 10_000;
 
-    /// <summary>Throughput: how much each ramp step adds to the publish rate.</summary>
+    /// <summary>Throughput: how much each ramp step adds to the publish rate (when <see cref="RampFactor"/> is 0).</summary>
     public int RampStep { get; set; } = 5_000;
+
+    /// <summary>
+    /// Throughput: 0 for the linear ramp (<see cref="RampStep"/>), or a factor above 1 that multiplies the rate each step
+    /// until a step is not kept up with, after which <see cref="RampRefinements"/> steps bisect between the best kept-up
+    /// rate and the first one that was not. Finds the ceiling of servers far apart in a few steps each.
+    /// </summary>
+    public double RampFactor { get; set; }
+
+    /// <summary>Throughput with <see cref="RampFactor"/>: bisection steps after the first step not kept up with.</summary>
+    public int RampRefinements { get; set; } = 3;
+
+    /// <summary>Throughput: time at each new rate before its step is measured (after a step not kept up with, the subscribers catch up).</summary>
+    public TimeSpan RampSettle { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Latency: warm-up before the measured phase (the server's per-entry paths reach tier-1 code on its one core).</summary>
+    public TimeSpan LatencyWarmUp { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Throughput: the highest publish rate tried.</summary>
     public int RampMax { get; set; } = 200_000;

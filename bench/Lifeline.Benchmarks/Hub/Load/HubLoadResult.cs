@@ -45,6 +45,21 @@ public sealed record HubLoadResult
     /// <summary>Growth of the GC's committed memory per idle subscriber, bytes (of <see cref="ResidentBytesPerSubscriber"/>; the rest is native).</summary>
     public double CommittedBytesPerSubscriber { get; init; }
 
+    /// <summary>Entries per second the publisher sent (stream scenarios).</summary>
+    public double SentPerSecond { get; init; }
+
+    /// <summary>Text-frame payload bytes received per delivered entry (stream scenarios): what one delivery costs on the wire.</summary>
+    public double BytesPerDelivery { get; init; }
+
+    /// <summary>Server CPU (user+system) per delivered entry over the measured phase, microseconds (stream scenarios).</summary>
+    public double ServerMicrosecondsPerDelivery { get; init; }
+
+    /// <summary>Server process CPU over the measured phase, percent of one core (stream scenarios).</summary>
+    public double ServerCpuPercent { get; init; }
+
+    /// <summary>How busy the server's core was over the measured phase, all processes on it, percent; NaN if unknown.</summary>
+    public double ServerCoreBusyPercent { get; init; } = double.NaN;
+
     /// <summary>Subscribers that ended early or saw a gap (should be 0).</summary>
     public int Failures { get; init; }
 }

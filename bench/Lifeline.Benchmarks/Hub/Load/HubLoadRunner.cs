@@ -14,8 +14,8 @@ public static class HubLoadRunner
 {
     private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(2);
 
-    // Before a measured rate: long enough for the hub's per-entry paths to reach their optimized (tier-1, PGO) code
-    // on its one core, at 100 publishes per second (latency) or a few hundred requests (ingest).
+    // Before a measured ingest rate: long enough for the hub's per-entry paths to reach their optimized (tier-1, PGO)
+    // code on its one core, at a few hundred requests (latency: HubLoadOptions.LatencyWarmUp).
     private static readonly TimeSpan SteadyStateWarmUp = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan PhaseDeadline = TimeSpan.FromMinutes(3);
 
@@ -64,69 +64,146 @@ public static class HubLoadRunner
     private static async Task<HubLoadResult> LatencyAsync(Uri hub, HubLoadOptions options, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
     {
         var latency = new LatencyRecorder();
-        var subscribers = await ConnectAsync(hub, options.Subscribers, "/v1/stream", options.Key, 256 * 1024, latency, progress, cancellationToken).ConfigureAwait(false);
+        var subscribers = await ConnectAsync(hub, options.Subscribers, options.Format, options.Key, 256 * 1024, latency, progress, cancellationToken).ConfigureAwait(false);
         await using var run = StreamRun.Start(hub, options, subscribers, options.Rate, cancellationToken);
-        await Task.Delay(SteadyStateWarmUp, cancellationToken).ConfigureAwait(false);
+        await Task.Delay(options.LatencyWarmUp, cancellationToken).ConfigureAwait(false);
         latency.Recording = true;
-        var (delivered, ingested, elapsed) = await run.MeasureAsync(options.Duration, Report(progress, "delivering"), cancellationToken).ConfigureAwait(false);
+        var window = await run.MeasureAsync(options.Duration, Report(progress, "delivering"), cancellationToken).ConfigureAwait(false);
         latency.Recording = false;
-        return new HubLoadResult
+        return Figures(HubLoadScenario.Latency, window, run.Disordered + run.Closed) with
         {
-            Scenario = HubLoadScenario.Latency,
-            Elapsed = elapsed,
-            Entries = delivered,
-            EntriesPerSecond = delivered / elapsed.TotalSeconds,
-            IngestedPerSecond = ingested / elapsed.TotalSeconds,
             P50Ms = latency.PercentileMs(0.50),
             P99Ms = latency.PercentileMs(0.99),
             MaxMs = latency.MaxMs,
-            Failures = run.Disordered,
         };
     }
 
     /// <summary>
     /// Paced publishing, the rate stepped up (or fixed by <see cref="HubLoadOptions.ThroughputRate"/>) until the
-    /// subscribers stop keeping up. A step is kept up with when every subscriber received what was acknowledged (within
-    /// 3%, for what is in flight at the window's edges) and no subscriber queue overflowed. The figure is the best such step.
+    /// subscribers stop keeping up. A step is kept up with when the server took what was due at the rate (acked by the
+    /// hub; sent, for a baseline: a server that pushes back slows its publisher), every subscriber received what was
+    /// taken (within 3%, for what is in flight at the window's edges), no subscriber queue overflowed and no stream
+    /// ended. The figure is the best such step. The ramp adds <see cref="HubLoadOptions.RampStep"/> a step, or with a
+    /// <see cref="HubLoadOptions.RampFactor"/> multiplies, then bisects below the first step not kept up with.
     /// </summary>
     private static async Task<HubLoadResult> ThroughputAsync(Uri hub, HubLoadOptions options, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
     {
-        var subscribers = await ConnectAsync(hub, options.Subscribers, "/v1/stream", options.Key, 256 * 1024, null, progress, cancellationToken).ConfigureAwait(false);
+        var subscribers = await ConnectAsync(hub, options.Subscribers, options.Format, options.Key, 256 * 1024, null, progress, cancellationToken).ConfigureAwait(false);
         var fixedRate = options.ThroughputRate > 0;
         var rate = fixedRate ? options.ThroughputRate : options.RampStart;
         await using var run = StreamRun.Start(hub, options, subscribers, rate, cancellationToken);
         await Task.Delay(WarmUp, cancellationToken).ConfigureAwait(false);
         HubLoadResult? best = null;
+        var goodRate = 0;
+        int? badRate = null;
+        var refinements = 0;
         var overflows = await run.OverflowsAsync(cancellationToken).ConfigureAwait(false);
+        var drain = false;
         while (true)
         {
-            run.Rate = rate;
-            var (delivered, ingested, elapsed) = await run.MeasureAsync(fixedRate ? options.Duration : options.RampStepDuration, Report(progress, $"delivering at {rate:N0}/s"), cancellationToken).ConfigureAwait(false);
-            var nowOverflows = await run.OverflowsAsync(cancellationToken).ConfigureAwait(false);
-            var keptUp = nowOverflows == overflows && delivered >= 0.97 * ingested * options.Subscribers && run.Disordered == 0;
-            overflows = nowOverflows;
-            var step = new HubLoadResult
+            if (drain)
             {
-                Scenario = HubLoadScenario.Throughput,
-                Elapsed = elapsed,
-                Entries = delivered,
-                EntriesPerSecond = delivered / elapsed.TotalSeconds,
-                IngestedPerSecond = ingested / elapsed.TotalSeconds,
-                Failures = keptUp ? 0 : 1,
-            };
-            progress?.Report(new HubLoadProgress($"{rate:N0}/s published: {(keptUp ? "kept up" : "fell behind")}", delivered, step.EntriesPerSecond));
+                // After a step not kept up with, what the server still holds (queued publishes, subscribers catching up)
+                // would count against the next, lower step.
+                await run.DrainAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            run.Rate = rate;
+            if (options.RampSettle > TimeSpan.Zero)
+            {
+                await Task.Delay(options.RampSettle, cancellationToken).ConfigureAwait(false);
+                overflows = await run.OverflowsAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var window = await run.MeasureAsync(fixedRate ? options.Duration : options.RampStepDuration, Report(progress, $"delivering at {rate:N0}/s"), cancellationToken).ConfigureAwait(false);
+            var nowOverflows = await run.OverflowsAsync(cancellationToken).ConfigureAwait(false);
+            var due = rate * window.Elapsed.TotalSeconds;
+            var slack = InFlightSlack(options, rate, due);
+            var keptUp = nowOverflows == overflows
+                && window.Published >= due - slack
+                && window.Delivered >= (window.Published - slack) * options.Subscribers
+                && run.Disordered == 0 && run.Closed == 0;
+            overflows = nowOverflows;
+            drain = !keptUp;
+            var step = Figures(HubLoadScenario.Throughput, window, keptUp ? 0 : 1);
+            progress?.Report(new HubLoadProgress($"{rate:N0}/s published: {(keptUp ? "kept up" : "fell behind")} ({window.Published / window.Elapsed.TotalSeconds:N0}/s taken)", window.Delivered, step.EntriesPerSecond));
             if (keptUp && (best is null || step.EntriesPerSecond > best.EntriesPerSecond))
             {
                 best = step;
             }
 
-            if (fixedRate || !keptUp || rate + options.RampStep > options.RampMax)
+            if (fixedRate)
+            {
+                return step;
+            }
+
+            if (options.RampFactor <= 1)
+            {
+                if (!keptUp || rate + options.RampStep > options.RampMax)
+                {
+                    return best ?? step;
+                }
+
+                rate += options.RampStep;
+                continue;
+            }
+
+            // Geometric ramp, then bisection between the highest rate kept up with and the lowest that was not.
+            if (keptUp)
+            {
+                goodRate = Math.Max(goodRate, rate);
+            }
+            else
+            {
+                badRate = Math.Min(badRate ?? int.MaxValue, rate);
+            }
+
+            if (badRate is null)
+            {
+                if (rate >= options.RampMax)
+                {
+                    return best ?? step;
+                }
+
+                rate = (int)Math.Min(options.RampMax, rate * options.RampFactor);
+                continue;
+            }
+
+            // Nothing kept up with yet (the start was too high for this server or this machine): halve, as many times as it may refine.
+            var next = goodRate == 0 ? badRate.Value / 2 : (goodRate + badRate.Value) / 2;
+            if (refinements++ >= options.RampRefinements || next == goodRate || next == 0)
             {
                 return best ?? step;
             }
 
-            rate += options.RampStep;
+            rate = next;
         }
+    }
+
+    /// <summary>
+    /// What may be in flight at a window's edges without anything falling behind: 3% of what was due, two publish ticks'
+    /// worth, and two publish messages (100 entries per message at 2,000/s is 20 messages a second: one message is 2.5% of a 2 s window).
+    /// </summary>
+    private static double InFlightSlack(HubLoadOptions options, int rate, double due) =>
+        (0.03 * due) + (2 * rate * LoadTraffic.PublishTick.TotalSeconds) + (2 * Math.Max(1, options.PerPublish));
+
+    private static HubLoadResult Figures(HubLoadScenario scenario, StreamWindow window, int failures)
+    {
+        var seconds = window.Elapsed.TotalSeconds;
+        return new HubLoadResult
+        {
+            Scenario = scenario,
+            Elapsed = window.Elapsed,
+            Entries = window.Delivered,
+            EntriesPerSecond = window.Delivered / seconds,
+            IngestedPerSecond = window.Published / seconds,
+            SentPerSecond = window.Sent / seconds,
+            BytesPerDelivery = window.Delivered > 0 ? (double)window.PayloadBytes / window.Delivered : 0,
+            ServerMicrosecondsPerDelivery = window.Cpu.MicrosecondsPer(window.Delivered),
+            ServerCpuPercent = window.Cpu.ProcessPercent,
+            ServerCoreBusyPercent = window.Cpu.CorePercent,
+            Failures = failures,
+        };
     }
 
     private static Action<long, double>? Report(IProgress<HubLoadProgress>? progress, string phase) =>
@@ -174,17 +251,19 @@ public static class HubLoadRunner
         // Kestrel's block pool larger, and that stays), and the server is measured again.
         var measure = options.MeasureTargetMemory ?? MeasureThisProcessAsync;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var baseline = await ConnectAsync(hub, Math.Min(200, options.IdleConnections), "/v1/stream", options.Key, 4096, null, null, cancellationToken).ConfigureAwait(false);
+        var baseline = await ConnectAsync(hub, Math.Min(200, options.IdleConnections), options.Format, options.Key, 4096, null, null, cancellationToken).ConfigureAwait(false);
         var subscribers = new List<LeanSubscriber>();
         var receiving = baseline.Select(s => s.RunAsync(stop.Token)).ToList();
+        var keepAlive = new List<Task> { StreamRun.KeepAliveLoopAsync(baseline, options.Format, stop.Token) };
         try
         {
             progress?.Report(new HubLoadProgress("baseline", baseline.Count, 0));
             await Task.Delay(options.IdleSettle, cancellationToken).ConfigureAwait(false);
             var before = await measure(cancellationToken).ConfigureAwait(false);
-            subscribers = await ConnectAsync(hub, options.IdleConnections, "/v1/stream", options.Key, 4096, null, progress, cancellationToken).ConfigureAwait(false);
+            subscribers = await ConnectAsync(hub, options.IdleConnections, options.Format, options.Key, 4096, null, progress, cancellationToken).ConfigureAwait(false);
             var measured = subscribers.Select(s => s.RunAsync(stop.Token)).ToArray();
             receiving.AddRange(measured);
+            keepAlive.Add(StreamRun.KeepAliveLoopAsync(subscribers, options.Format, stop.Token));
             progress?.Report(new HubLoadProgress("settling", subscribers.Count, 0));
             await Task.Delay(options.IdleSettle, cancellationToken).ConfigureAwait(false);
             var after = await measure(cancellationToken).ConfigureAwait(false);
@@ -214,6 +293,7 @@ public static class HubLoadRunner
             }
 
             await Task.WhenAll(receiving).ConfigureAwait(false);
+            await Task.WhenAll(keepAlive).ConfigureAwait(false);
         }
     }
 
@@ -244,7 +324,7 @@ public static class HubLoadRunner
 
         var total = Interlocked.Read(ref acked.Value);
         var watch = Stopwatch.StartNew();
-        await using var sub = await LeanSubscriber.ConnectAsync(hub, $"/v1/stream?after={start}", options.Key, 1 << 20, null, cancellationToken).ConfigureAwait(false);
+        await using var sub = await LeanSubscriber.ConnectAsync(hub, LeanFormat.Lifeline.At($"/v1/stream?after={start}"), options.Key, 1 << 20, null, cancellationToken).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stop.CancelAfter(PhaseDeadline);
         var run = sub.RunAsync(stop.Token);
@@ -267,14 +347,14 @@ public static class HubLoadRunner
         };
     }
 
-    private static async Task<List<LeanSubscriber>> ConnectAsync(Uri hub, int count, string path, string? key, int buffer, LatencyRecorder? latency, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
+    private static async Task<List<LeanSubscriber>> ConnectAsync(Uri hub, int count, LeanFormat format, string? key, int buffer, LatencyRecorder? latency, IProgress<HubLoadProgress>? progress, CancellationToken cancellationToken)
     {
         var list = new List<LeanSubscriber>(count);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(PhaseDeadline);
         for (var i = 0; i < count; i += 50)
         {
-            var batch = await Task.WhenAll(Enumerable.Range(i, Math.Min(50, count - i)).Select(_ => LeanSubscriber.ConnectAsync(hub, path, key, buffer, latency, deadline.Token))).ConfigureAwait(false);
+            var batch = await Task.WhenAll(Enumerable.Range(i, Math.Min(50, count - i)).Select(_ => LeanSubscriber.ConnectAsync(hub, format, key, buffer, latency, deadline.Token))).ConfigureAwait(false);
             list.AddRange(batch);
             progress?.Report(new HubLoadProgress("connecting", list.Count, 0));
         }

@@ -8,26 +8,29 @@ namespace Lifeline.Benchmarks.Hub.Load;
 
 /// <summary>
 /// A minimal WebSocket subscriber for load runs: a raw socket, the HTTP upgrade written by hand, then server frames
-/// parsed in place in one buffer (entries counted by their <c>{"id":</c> prefix, which the hub always writes first).
-/// It answers pings, ignores everything else, and costs far less CPU per message than <c>ClientWebSocket</c>,
-/// so the load generator is not the bottleneck. Not thread-safe; counters are read with <see cref="Volatile"/>.
+/// parsed in place in one buffer (entries counted by the <see cref="LeanFormat.EntryMarker"/> that starts each; for the
+/// hub, the <c>{"id":</c> it always writes first). It answers pings, ignores everything else, and costs far less CPU
+/// per message than <c>ClientWebSocket</c>, so the load generator is not the bottleneck. Receiving is not
+/// thread-safe (one reader); <see cref="SendKeepAlive"/> may run beside it (one small frame per send call);
+/// counters are read with <see cref="Volatile"/>.
 /// </summary>
 internal sealed class LeanSubscriber : IAsyncDisposable
 {
-    private static readonly byte[] EntryMarker = "{\"id\":"u8.ToArray();
-    private static readonly byte[] MessageMarker = "\"message\":\""u8.ToArray();
     private readonly Socket _socket;
+    private readonly LeanFormat _format;
     private readonly LatencyRecorder? _latency;
     private byte[] _buffer;
     private int _start;
     private int _end;
     private long _entries;
     private long _messages;
+    private long _payloadBytes;
     private long _lastId;
 
-    private LeanSubscriber(Socket socket, int bufferBytes, LatencyRecorder? latency)
+    private LeanSubscriber(Socket socket, LeanFormat format, int bufferBytes, LatencyRecorder? latency)
     {
         _socket = socket;
+        _format = format;
         _buffer = new byte[bufferBytes];
         _latency = latency;
     }
@@ -35,6 +38,9 @@ internal sealed class LeanSubscriber : IAsyncDisposable
     public long Entries => Volatile.Read(ref _entries);
 
     public long Messages => Volatile.Read(ref _messages);
+
+    /// <summary>Bytes of text-frame payload received (what the entries cost on the wire, without frame headers).</summary>
+    public long PayloadBytes => Volatile.Read(ref _payloadBytes);
 
     public long LastId => Volatile.Read(ref _lastId);
 
@@ -44,15 +50,17 @@ internal sealed class LeanSubscriber : IAsyncDisposable
     /// <summary>Completes when the first message (hello) arrived.</summary>
     public TaskCompletionSource Hello { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public static Task<LeanSubscriber> ConnectAsync(Uri hub, string pathAndQuery, string? key, int bufferBytes, LatencyRecorder? latency, CancellationToken cancellationToken)
+    /// <summary>Connects, upgrades on <see cref="LeanFormat.Path"/> and sends the format's handshake, if any.</summary>
+    public static Task<LeanSubscriber> ConnectAsync(Uri hub, LeanFormat format, string? key, int bufferBytes, LatencyRecorder? latency, CancellationToken cancellationToken)
     {
         // Blocking calls on a pool thread: a socket that never ran an async operation is not registered with the
         // runtime's epoll engine, so an EpollLoop can own it without the runtime also waking on its readiness.
-        return Task.Run(() => Connect(hub, pathAndQuery, key, bufferBytes, latency), cancellationToken);
+        return Task.Run(() => Connect(hub, format, key, bufferBytes, latency), cancellationToken);
     }
 
-    private static LeanSubscriber Connect(Uri hub, string pathAndQuery, string? key, int bufferBytes, LatencyRecorder? latency)
+    private static LeanSubscriber Connect(Uri hub, LeanFormat format, string? key, int bufferBytes, LatencyRecorder? latency)
     {
+        var pathAndQuery = format.Path;
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 30_000 };
         try
         {
@@ -61,8 +69,13 @@ internal sealed class LeanSubscriber : IAsyncDisposable
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
                 + (key is null ? "" : $"Authorization: Bearer {key}\r\n") + "\r\n";
             socket.Send(Encoding.ASCII.GetBytes(request));
-            var sub = new LeanSubscriber(socket, Math.Max(bufferBytes, 4096), latency);
+            var sub = new LeanSubscriber(socket, format, Math.Max(bufferBytes, 4096), latency);
             sub.ReadUpgrade();
+            if (format.Handshake is { } handshake)
+            {
+                sub.SendFrame(0x81, handshake);
+            }
+
             return sub;
         }
         catch
@@ -73,7 +86,23 @@ internal sealed class LeanSubscriber : IAsyncDisposable
     }
 
     /// <summary>A subscriber on an already connected socket that carries server frames from the start (no upgrade).</summary>
-    public static LeanSubscriber OnConnectedSocket(Socket socket, int bufferBytes, LatencyRecorder? latency) => new(socket, bufferBytes, latency);
+    public static LeanSubscriber OnConnectedSocket(Socket socket, int bufferBytes, LatencyRecorder? latency) => new(socket, LeanFormat.Lifeline, bufferBytes, latency);
+
+    /// <summary>Sends the format's keep-alive message, if it has one (a server of the SignalR kind drops a client that sends nothing for 30 s).</summary>
+    public void SendKeepAlive()
+    {
+        if (_format.KeepAlive is { } message)
+        {
+            try
+            {
+                SendFrame(0x81, message);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // The receive side sees the close and counts it.
+            }
+        }
+    }
 
     /// <summary>The socket's file descriptor (for <see cref="EpollLoop"/>).</summary>
     public int Descriptor => (int)_socket.Handle;
@@ -254,20 +283,22 @@ internal sealed class LeanSubscriber : IAsyncDisposable
         }
 
         Interlocked.Increment(ref _messages);
+        Volatile.Write(ref _payloadBytes, _payloadBytes + payload.Length);
         var count = 0;
         var now = Stopwatch.GetTimestamp();
         var rest = payload;
+        var entryMarker = _format.EntryMarker;
         while (true)
         {
-            var at = rest.IndexOf(EntryMarker);
+            var at = rest.IndexOf(entryMarker);
             if (at < 0)
             {
                 break;
             }
 
-            rest = rest[(at + EntryMarker.Length)..];
+            rest = rest[(at + entryMarker.Length)..];
             count++;
-            var idEnd = rest.IndexOf((byte)',');
+            var idEnd = _format.Ordered ? rest.IndexOf((byte)',') : -1;
             if (idEnd > 0 && long.TryParse(rest[..idEnd], out var id))
             {
                 if (id != _lastId + 1 && _lastId != 0)
@@ -280,10 +311,10 @@ internal sealed class LeanSubscriber : IAsyncDisposable
 
             if (_latency is not null)
             {
-                var m = rest.IndexOf(MessageMarker);
+                var m = rest.IndexOf(_format.TimestampMarker);
                 if (m >= 0)
                 {
-                    var digits = rest[(m + MessageMarker.Length)..];
+                    var digits = rest[(m + _format.TimestampMarker.Length)..];
                     var space = digits.IndexOf((byte)' ');
                     if (space > 0 && long.TryParse(digits[..space], out var sent))
                     {
@@ -299,13 +330,26 @@ internal sealed class LeanSubscriber : IAsyncDisposable
         }
     }
 
-    private void Pong(ReadOnlySpan<byte> payload)
+    private void Pong(ReadOnlySpan<byte> payload) => SendFrame(0x8A, payload);
+
+    /// <summary>Sends one final frame (<paramref name="first"/>: FIN and opcode) of up to 65,535 bytes in one send call.</summary>
+    private void SendFrame(byte first, ReadOnlySpan<byte> payload)
     {
         // Client frames are masked; a zero mask leaves the payload as it is.
-        var frame = new byte[6 + payload.Length];
-        frame[0] = 0x8A;
-        frame[1] = (byte)(0x80 | payload.Length);
-        payload.CopyTo(frame.AsSpan(6));
+        var header = payload.Length < 126 ? 2 : 4;
+        var frame = new byte[header + 4 + payload.Length];
+        frame[0] = first;
+        if (header == 2)
+        {
+            frame[1] = (byte)(0x80 | payload.Length);
+        }
+        else
+        {
+            frame[1] = 0x80 | 126;
+            BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(2), checked((ushort)payload.Length));
+        }
+
+        payload.CopyTo(frame.AsSpan(header + 4));
         _socket.Send(frame);
     }
 }

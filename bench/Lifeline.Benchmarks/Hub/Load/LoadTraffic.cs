@@ -56,11 +56,13 @@ internal static class LoadTraffic
     }
 
     /// <summary>
-    /// Publishes over <c>/v1/ingest</c> on a 10 ms tick, <paramref name="rate"/>/100 entries per tick (the rate may change
-    /// while it runs), without waiting for acks, until cancelled. Each entry's message starts with its send timestamp (for
-    /// latency); acknowledged entries are added to <paramref name="acked"/>.
+    /// Publishes over <c>/v1/ingest</c> at <paramref name="pace"/> (checked every 10 ms; the rate may change while it
+    /// runs), pipelined: it never waits for an ack, as a logger that writes line by line does not, until cancelled.
+    /// <paramref name="perPublish"/> entries go in each publish message (1: one WebSocket message per entry); 0 sends
+    /// whatever is due in one message per tick (rate/100 entries). Each entry's message starts with its send timestamp
+    /// (for latency); acknowledged entries are added to the pace.
     /// </summary>
-    public static async Task PacedPublishLoopAsync(Uri ws, string? key, int entryBytes, StrongBox<int> rate, StrongBox<long> acked, CancellationToken cancellationToken)
+    public static async Task PacedPublishLoopAsync(Uri ws, string? key, int entryBytes, int perPublish, PublishPace pace, CancellationToken cancellationToken)
     {
         using var socket = new ClientWebSocket();
         if (key is not null)
@@ -70,23 +72,34 @@ internal static class LoadTraffic
 
         await socket.ConnectAsync(new Uri(ws, "v1/ingest"), cancellationToken).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var receiving = ReceiveAcksAsync(socket, acked, stop.Token);
+        var receiving = ReceiveAcksAsync(socket, pace, stop.Token);
+        var template = perPublish > 0 ? new PublishTemplate(perPublish, entryBytes) : null;
         try
         {
-            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
-            var carry = 0.0;
+            using var timer = new PeriodicTimer(PublishTick);
+            pace.TakeDue();
             while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                carry += Volatile.Read(ref rate.Value) / 100.0;
-                var count = (int)carry;
-                if (count == 0)
+                var due = pace.TakeDue();
+                if (template is null)
                 {
+                    if (due > 0)
+                    {
+                        await socket.SendAsync(PublishMessage(due, entryBytes, Stopwatch.GetTimestamp()), WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
+                        pace.AddSent(due);
+                    }
+
                     continue;
                 }
 
-                carry -= count;
-                var message = PublishMessage(count, entryBytes, Stopwatch.GetTimestamp());
-                await socket.SendAsync(message, WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
+                var messages = due / perPublish;
+                pace.GiveBack(due - messages * perPublish);
+                for (var i = 0; i < messages; i++)
+                {
+                    // The socket copies (masks) the message before SendAsync completes, so the template is free again.
+                    await socket.SendAsync(template.Stamp(Stopwatch.GetTimestamp()), WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
+                    pace.AddSent(perPublish);
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -100,7 +113,10 @@ internal static class LoadTraffic
         }
     }
 
-    private static async Task ReceiveAcksAsync(ClientWebSocket socket, StrongBox<long> acked, CancellationToken cancellationToken)
+    /// <summary>How often a paced publisher sends what is due: 100 rounds a second.</summary>
+    public static readonly TimeSpan PublishTick = TimeSpan.FromMilliseconds(10);
+
+    private static async Task ReceiveAcksAsync(ClientWebSocket socket, PublishPace pace, CancellationToken cancellationToken)
     {
         var buffer = new byte[64 * 1024];
         try
@@ -121,7 +137,7 @@ internal static class LoadTraffic
                     var comma = rest.IndexOf((byte)',');
                     if (comma > 0 && int.TryParse(rest[..comma], out var n))
                     {
-                        Interlocked.Add(ref acked.Value, n);
+                        pace.AddAcked(n);
                     }
                 }
             }

@@ -1,6 +1,9 @@
-namespace Lifeline.Testing.Xunit;
+namespace Lifeline.Testing.Leaks;
 
-/// <summary>Leak-check options for one test class or test method, overriding the assembly's <see cref="VerifyNoLeaksAttribute"/>.</summary>
+/// <summary>
+/// Leak-check options for one test class or test method, overriding the assembly's <c>[assembly: VerifyNoLeaks]</c>
+/// (every test-framework integration reads it: xunit 2, xunit.v3).
+/// </summary>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, AllowMultiple = false)]
 public sealed class LeakCheckAttribute : Attribute
 {
@@ -16,7 +19,7 @@ public sealed class LeakCheckAttribute : Attribute
     public string[] IgnoreTopFunctions { get; set; } = [];
 
     /// <summary>Whether live timers count for this class or method.</summary>
-    /// <value>Default <see cref="TimerCheck.Inherit"/>: the assembly's <see cref="VerifyNoLeaksAttribute.IncludeTimers"/>.</value>
+    /// <value>Default <see cref="TimerCheck.Inherit"/>: the enclosing class's, or the assembly's <c>IncludeTimers</c>.</value>
     public TimerCheck Timers { get; set; } = TimerCheck.Inherit;
 
     /// <summary>Pending operations with any frame of their await chain matching one of these are ignored.</summary>

@@ -1,3 +1,4 @@
+using Lifeline.Testing.Leaks;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
@@ -9,27 +10,22 @@ namespace Lifeline.Testing.Xunit;
 /// </summary>
 internal sealed class LeakCheckingMethodRunner : XunitTestMethodRunner
 {
-    private readonly LeakCheckSession _session;
+    private readonly LeakCheckRun _run;
     private readonly IMessageSink _diagnosticMessageSink;
     private readonly object[] _constructorArguments;
 
-    public LeakCheckingMethodRunner(LeakCheckSession session, ITestMethod testMethod, IReflectionTypeInfo @class, IReflectionMethodInfo method, IEnumerable<IXunitTestCase> testCases, IMessageSink diagnosticMessageSink, IMessageBus messageBus, ExceptionAggregator aggregator, CancellationTokenSource cancellationTokenSource, object[] constructorArguments)
+    public LeakCheckingMethodRunner(LeakCheckRun run, ITestMethod testMethod, IReflectionTypeInfo @class, IReflectionMethodInfo method, IEnumerable<IXunitTestCase> testCases, IMessageSink diagnosticMessageSink, IMessageBus messageBus, ExceptionAggregator aggregator, CancellationTokenSource cancellationTokenSource, object[] constructorArguments)
         : base(testMethod, @class, method, testCases, diagnosticMessageSink, messageBus, aggregator, cancellationTokenSource, constructorArguments)
     {
-        _session = session;
+        _run = run;
         _diagnosticMessageSink = diagnosticMessageSink;
         _constructorArguments = constructorArguments;
     }
 
     protected override Task<RunSummary> RunTestCaseAsync(IXunitTestCase testCase)
     {
-        var options = _session.OptionsFor(Class.Type, Method.MethodInfo);
-        if (options is null)
-        {
-            return base.RunTestCaseAsync(testCase);
-        }
-
-        var check = new LeakCheck(_session, options);
+        // Every fact and theory runs in its own scope, even with its check off (LeakCheckRun says why).
+        var check = _run;
         var aggregator = new ExceptionAggregator(Aggregator);
         if (testCase.GetType() == typeof(XunitTheoryTestCase))
         {
