@@ -118,9 +118,18 @@ public sealed class HubOptions
     /// <value>Default: 30 seconds.</value>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The most messages per second one ingest connection may send (burst twice that); beyond, close 4029.</summary>
-    /// <value>Default: 1,000.</value>
-    public int MaxMessagesPerSecond { get; set; } = 1_000;
+    /// <summary>
+    /// The most messages per second one ingest connection may send (bursts of twice that), or 0 for no limit. Over it,
+    /// the hub first slows the publisher down (it stops reading that socket until the rate allows the next message);
+    /// only a publisher that stays over it for <see cref="FloodGracePeriod"/> is closed with 4029.
+    /// </summary>
+    /// <value>Default: 0 (no limit: one publisher may use the hub's whole ingest rate; the bounded ingest queue still
+    /// stops reading a publisher faster than the hub can store).</value>
+    public int MaxMessagesPerSecond { get; set; }
+
+    /// <summary>How long a publisher may stay over <see cref="MaxMessagesPerSecond"/>, slowed down, before it is closed with 4029.</summary>
+    /// <value>Default: 10 seconds.</value>
+    public TimeSpan FloodGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How many idempotency keys are remembered at least.</summary>
     /// <value>Default: 10,000.</value>
@@ -158,12 +167,13 @@ public sealed class HubOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxFrameBytes, 256);
         ArgumentOutOfRangeException.ThrowIfLessThan(SubscriberQueueBytes, MaxFrameBytes);
         ArgumentOutOfRangeException.ThrowIfNegative(RecentFramesBytes);
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessagesPerSecond, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxMessagesPerSecond);
         ArgumentOutOfRangeException.ThrowIfLessThan(IdempotencyCapacity, 0);
         Positive(HeartbeatInterval, nameof(HeartbeatInterval));
         Positive(KeepAliveInterval, nameof(KeepAliveInterval));
         Positive(KeepAliveTimeout, nameof(KeepAliveTimeout));
         Positive(ShutdownTimeout, nameof(ShutdownTimeout));
+        Positive(FloodGracePeriod, nameof(FloodGracePeriod));
         Positive(KeysReloadInterval, nameof(KeysReloadInterval));
         Positive(RetentionInterval, nameof(RetentionInterval));
         if (Store == HubStoreKind.Sqlite && string.IsNullOrWhiteSpace(SqlitePath))

@@ -24,13 +24,16 @@ internal sealed partial class IngestConnection : HubConnection
         Channel.CreateBounded<(string, Task<Task<(PublishResult, bool)>>?, ErrorMessage?)>(new BoundedChannelOptions(256) { SingleReader = true, SingleWriter = true });
 
     private readonly IEntryLog _log;
-    private readonly TokenBucket _flood;
+    private readonly TokenBucket? _flood;
+
+    // Receive loop only: since when every message has had to wait for the rate (null: the last one did not).
+    private long? _throttledSince;
 
     public IngestConnection(WebSocket socket, HubContext hub, IEntryLog log, string? clientId, ApiKey? key, ILogger logger)
         : base(socket, hub, clientId, key, logger)
     {
         _log = log;
-        _flood = new TokenBucket(hub.Options.MaxMessagesPerSecond, hub.Time);
+        _flood = hub.Options.MaxMessagesPerSecond > 0 ? new TokenBucket(hub.Options.MaxMessagesPerSecond, hub.Time) : null;
     }
 
     public override long? ResumePosition => null;
@@ -39,10 +42,10 @@ internal sealed partial class IngestConnection : HubConnection
 
     protected override async ValueTask OnMessageAsync(ReadOnlyMemory<byte> message)
     {
-        if (!_flood.TryTake())
+        if (_flood is not null && !await TakeRateAsync(_flood).ConfigureAwait(false))
         {
             Hub.Metrics.BadInput("flood");
-            RequestClose(CloseCodes.Flood, $"more than {Hub.Options.MaxMessagesPerSecond} messages per second");
+            RequestClose(CloseCodes.Flood, $"more than {Hub.Options.MaxMessagesPerSecond} messages per second for {Hub.Options.FloodGracePeriod.TotalSeconds:0.#} s");
             return;
         }
 
@@ -125,6 +128,33 @@ internal sealed partial class IngestConnection : HubConnection
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Backpressure before closing: over the rate, the receive loop (and so the reading of this socket) waits until the
+    /// next message is allowed; the peer's sends wait in its own buffers. <see langword="false"/> once every message has
+    /// had to wait for <see cref="HubOptions.FloodGracePeriod"/>: the publisher stays over the rate however it is slowed.
+    /// </summary>
+    private async ValueTask<bool> TakeRateAsync(TokenBucket flood)
+    {
+        if (flood.TryTake())
+        {
+            _throttledSince = null;
+            return true;
+        }
+
+        var now = Hub.Time.GetTimestamp();
+        _throttledSince ??= now;
+        if (Hub.Time.GetElapsedTime(_throttledSince.Value, now) >= Hub.Options.FloodGracePeriod)
+        {
+            return false;
+        }
+
+        // The wait exists (its timer armed) before it is counted, so a test that sees the count can move the clock.
+        var wait = Task.Delay(flood.TimeUntilNext(), Hub.Time);
+        Hub.Metrics.Throttled();
+        await wait.ConfigureAwait(false);
+        return flood.TryTake() || await TakeRateAsync(flood).ConfigureAwait(false);
     }
 
     private static string Truncate(string s) => s.Length <= 100 ? s : s[..100];

@@ -1,11 +1,10 @@
 namespace Lifeline.Hub.Ingest;
 
-/// <summary>Allows <c>rate</c> operations per second with bursts of twice that, on a TimeProvider. Not thread-safe (one receive loop uses it).</summary>
-/// <remarks>
-/// Not System.Threading.RateLimiting's <c>TokenBucketRateLimiter</c>: its limiters read the Stopwatch (even
-/// <c>TryReplenish</c> with auto-replenishment off adds tokens by real elapsed time), so the hub's TimeProvider could not
-/// drive it and a test on a fake clock would see tokens appear (tried in issue 15: TokenBucketTests fail on it).
-/// </remarks>
+/// <summary>
+/// Allows <c>rate</c> operations per second with bursts of twice that, on a TimeProvider. Not thread-safe (one receive
+/// loop uses it). Hand-written rather than System.Threading.RateLimiting's TokenBucketRateLimiter, which replenishes on
+/// its own timer or by calls and takes no TimeProvider, so tests could not drive it with a manual clock (TokenBucketTests: it refills by the Stopwatch).
+/// </summary>
 internal sealed class TokenBucket(int rate, TimeProvider time)
 {
     private readonly double _capacity = rate * 2.0;
@@ -14,9 +13,7 @@ internal sealed class TokenBucket(int rate, TimeProvider time)
 
     public bool TryTake()
     {
-        var now = time.GetTimestamp();
-        _tokens = Math.Min(_capacity, _tokens + (time.GetElapsedTime(_last, now).TotalSeconds * rate));
-        _last = now;
+        Refill();
         if (_tokens < 1)
         {
             return false;
@@ -24,5 +21,19 @@ internal sealed class TokenBucket(int rate, TimeProvider time)
 
         _tokens--;
         return true;
+    }
+
+    /// <summary>How long until <see cref="TryTake"/> can succeed (zero if it can now).</summary>
+    public TimeSpan TimeUntilNext()
+    {
+        Refill();
+        return _tokens >= 1 ? TimeSpan.Zero : TimeSpan.FromSeconds((1 - _tokens) / rate);
+    }
+
+    private void Refill()
+    {
+        var now = time.GetTimestamp();
+        _tokens = Math.Min(_capacity, _tokens + (time.GetElapsedTime(_last, now).TotalSeconds * rate));
+        _last = now;
     }
 }

@@ -22,6 +22,7 @@ internal sealed class HubMetrics : IDisposable
     private readonly Counter<long> _abnormal;
     private readonly Counter<long> _badInput;
     private readonly Counter<long> _reconnects;
+    private readonly Counter<long> _throttled;
     private LogHub? _hub;
     private long _ingestedTotal;
     private long _deliveredTotal;
@@ -45,6 +46,7 @@ internal sealed class HubMetrics : IDisposable
         _abnormal = _meter.CreateCounter<long>("lifeline.hub.disconnects.abnormal", "{connection}", "Connections that ended without a close frame");
         _badInput = _meter.CreateCounter<long>("lifeline.hub.bad_input", "{event}", "Rejected input, by kind");
         _reconnects = _meter.CreateCounter<long>("lifeline.hub.reconnects", "{connection}", "Connections of a clientId seen before");
+        _throttled = _meter.CreateCounter<long>("lifeline.hub.ingest.throttled", "{wait}", "Times a publisher over MaxMessagesPerSecond was slowed down (its socket not read until the rate allowed)");
         _meter.CreateObservableGauge("lifeline.hub.subscribers", () => _hub?.Subscribers.Count() ?? 0, "{connection}", "Open subscriber streams");
         _meter.CreateObservableGauge("lifeline.hub.publishers", () => Volatile.Read(ref _publishers), "{connection}", "Open ingest sockets");
         _meter.CreateObservableGauge("lifeline.hub.subscriber.lag", ObserveLag, "{entry}", "Committed ids a subscriber has not examined yet, per subscriber");
@@ -109,6 +111,9 @@ internal sealed class HubMetrics : IDisposable
         Interlocked.Increment(ref _abnormalTotal);
         _abnormal.Add(1);
     }
+
+    /// <summary>A publisher over the message rate is being slowed down (counted once its wait has started).</summary>
+    public void Throttled() => _throttled.Add(1);
 
     public void BadInput(string kind)
     {

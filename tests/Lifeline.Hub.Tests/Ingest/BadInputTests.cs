@@ -1,9 +1,11 @@
+using System.Diagnostics.Metrics;
 using System.Net.WebSockets;
 using System.Text;
 using Lifeline.Hub.Tests.Infrastructure;
 using Lifeline.Protocol;
 using Lifeline.Testing.Tasks;
 using Lifeline.Testing.Time;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lifeline.Hub.Tests.Ingest;
 
@@ -89,19 +91,62 @@ public class BadInputTests
     }
 
     [Fact]
-    public async Task Ingest_Flood_Closes4029_AfterAnsweringWhatItAccepted()
+    public async Task Ingest_OverTheRate_IsSlowedDown_NotClosed_AndEveryPublishIsStored()
     {
-        // The clock stands still: the bucket holds exactly the burst (2 x rate) and never refills.
+        // Issue 12.3: an honest publisher that sends faster than MaxMessagesPerSecond is slowed by backpressure (its
+        // socket is not read until the rate allows), not closed. Rate 5/s, burst 10: 30 publishes at once.
         var time = new ManualTimeProvider();
         await using var hub = await HubHost.StartAsync(o =>
         {
             o.MaxMessagesPerSecond = 5;
             o.TimeProvider = time;
         });
+        using var throttled = new ThrottleWaits(hub);
+        await using var pub = await TestPublisher.ConnectAsync(hub);
+        for (var i = 0; i < 30; i++)
+        {
+            await pub.PublishAsync($"{i}", new LogEntry { Message = $"m{i}" });
+        }
+
+        for (var i = 0; i < 30; i++)
+        {
+            if (i >= 10)
+            {
+                // The burst is spent: each further publish waits for the next token (200 ms of the hub's clock).
+                await throttled.WaitAsync(i - 9);
+                time.Advance(TimeSpan.FromMilliseconds(200));
+            }
+
+            Assert.Equal($"{i}", Assert.IsType<AckMessage>(await pub.ReceiveAsync()).Ref);
+        }
+
+        Assert.Equal(WebSocketState.Open, pub.Socket.State);
+        var stored = HttpBodyJson.ParseQueryPage(await hub.Http.GetByteArrayAsync("v1/logs?limit=1000"));
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => $"m{i}"), stored.Entries.Select(e => e.Message));
+    }
+
+    [Fact]
+    public async Task Ingest_StillOverTheRateAfterTheGracePeriod_Closes4029_AfterAnsweringWhatItAccepted()
+    {
+        var time = new ManualTimeProvider();
+        await using var hub = await HubHost.StartAsync(o =>
+        {
+            o.MaxMessagesPerSecond = 5;
+            o.FloodGracePeriod = TimeSpan.FromSeconds(1);
+            o.TimeProvider = time;
+        });
+        using var throttled = new ThrottleWaits(hub);
         await using var pub = await TestPublisher.ConnectAsync(hub);
         for (var i = 0; i < 50; i++)
         {
             await pub.PublishAsync($"{i}", new LogEntry { Message = $"m{i}" });
+        }
+
+        // 10 from the burst, then one per 200 ms wait while the publisher stays over the rate, for the 1 s grace period.
+        for (var wait = 1; wait <= 5; wait++)
+        {
+            await throttled.WaitAsync(wait);
+            time.Advance(TimeSpan.FromMilliseconds(200));
         }
 
         var acks = new List<AckMessage>();
@@ -111,10 +156,69 @@ public class BadInputTests
         }
 
         Assert.Equal(CloseCodes.Flood, (int)pub.Socket.CloseStatus!);
-        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"{i}"), acks.Select(a => a.Ref));
+        Assert.Equal(Enumerable.Range(0, 15).Select(i => $"{i}"), acks.Select(a => a.Ref));
         var stored = HttpBodyJson.ParseQueryPage(await hub.Http.GetByteArrayAsync("v1/logs?limit=1000"));
-        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"m{i}"), stored.Entries.Select(e => e.Message));
+        Assert.Equal(Enumerable.Range(0, 15).Select(i => $"m{i}"), stored.Entries.Select(e => e.Message));
         Assert.True(hub.Logs.Contains("messages per second"));
+    }
+
+    [Fact]
+    public async Task Ingest_ByDefault_HasNoMessageRateLimit()
+    {
+        Assert.Equal(0, new HubOptions().MaxMessagesPerSecond);
+        var time = new ManualTimeProvider();
+        await using var hub = await HubHost.StartAsync(o => o.TimeProvider = time);
+        await using var pub = await TestPublisher.ConnectAsync(hub);
+        for (var i = 0; i < 3_000; i++)
+        {
+            await pub.PublishAsync($"{i}", new LogEntry { Message = $"m{i}" });
+        }
+
+        // The clock never moves: 3,000 messages "in no time" are all answered, none waits, nothing closes.
+        for (var i = 0; i < 3_000; i++)
+        {
+            Assert.Equal($"{i}", Assert.IsType<AckMessage>(await pub.ReceiveAsync()).Ref);
+        }
+
+        Assert.Equal(WebSocketState.Open, pub.Socket.State);
+    }
+
+    /// <summary>Counts this hub's flood waits (lifeline.hub.ingest.throttled) so a test moves the clock only once a wait is armed.</summary>
+    private sealed class ThrottleWaits : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly SemaphoreSlim _waits = new(0);
+        private int _seen;
+
+        public ThrottleWaits(HubHost hub)
+        {
+            var factory = hub.Services.GetRequiredService<IMeterFactory>();
+            _listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == "lifeline.hub.ingest.throttled" && ReferenceEquals(instrument.Meter.Scope, factory))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, _, _, _) => _waits.Release());
+            _listener.Start();
+        }
+
+        /// <summary>Completes once <paramref name="total"/> waits have started in all.</summary>
+        public async Task WaitAsync(int total)
+        {
+            while (_seen < total)
+            {
+                Assert.True(await _waits.WaitAsync(TaskTimeoutExtensions.DefaultTimeout), $"flood wait {_seen + 1} never started");
+                _seen++;
+            }
+        }
+
+        public void Dispose()
+        {
+            _listener.Dispose();
+            _waits.Dispose();
+        }
     }
 
     [Fact]
