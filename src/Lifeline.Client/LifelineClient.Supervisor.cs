@@ -154,10 +154,7 @@ public sealed partial class LifelineClient
             return null;
         }
 
-        var ceiling = reconnect.BaseDelay.Ticks * Math.Pow(2, Math.Min(retry - 1, 62));
-        var capped = Math.Min(ceiling, reconnect.MaxDelay.Ticks);
-        var jitter = reconnect.Jitter?.Invoke() ?? Random.Shared.NextDouble();
-        var defaultDelay = TimeSpan.FromTicks((long)(capped * Math.Clamp(jitter, 0, 1)));
+        var defaultDelay = reconnect.GetBackoffDelay(retry);
         if (reconnect.Policy is not { } policy)
         {
             return defaultDelay;

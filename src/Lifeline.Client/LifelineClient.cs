@@ -55,7 +55,7 @@ public sealed partial class LifelineClient : IAsyncDisposable
         _time = _options.TimeProvider;
         _logger = _options.LoggerFactory?.CreateLogger<LifelineClient>() ?? NullLogger<LifelineClient>.Instance;
         _name = _options.Name ?? (_options.Uri is { } uri ? uri.Authority : "lifeline-client");
-        _metrics = new ClientMetrics(_name);
+        _metrics = new ClientMetrics(_name, _options.MeterFactory);
         _sendBuffer = new SendBuffer(_options.SendBuffer, _time, _metrics);
         _metrics.Buffer = _sendBuffer;
         _messageSlots = new SemaphoreSlim(_options.ReceiveBufferCapacity, _options.ReceiveBufferCapacity);

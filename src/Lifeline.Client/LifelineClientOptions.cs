@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 
@@ -87,6 +88,14 @@ public sealed class LifelineClientOptions
     /// <summary>A name for logs and the meter's <c>lifeline.client.name</c> tag.</summary>
     /// <value>Default <see langword="null"/>: the URI's host and port.</value>
     public string? Name { get; set; }
+
+    /// <summary>
+    /// Where the <c>Lifeline.Client</c> meter comes from: a host's <see cref="IMeterFactory"/> (dependency injection
+    /// registers one), so its telemetry sees the client like the host's own meters; every client of the factory reports
+    /// on one meter, a series per <see cref="Name"/>.
+    /// </summary>
+    /// <value>Default <see langword="null"/>: the client creates a meter of its own, disposed when it stops.</value>
+    public IMeterFactory? MeterFactory { get; set; }
 
     /// <summary>Where the client logs (category <c>Lifeline.Client.LifelineClient</c>).</summary>
     /// <value>Default <see langword="null"/>: no logging.</value>

@@ -29,6 +29,22 @@ public sealed class ReconnectOptions
     /// <summary>Test seam: a source of jitter in [0, 1]. Default <see cref="Random.Shared"/>.</summary>
     internal Func<double>? Jitter { get; set; }
 
+    /// <summary>
+    /// The backoff delay before retry <paramref name="attempt"/> (1 for the first retry): drawn uniformly from
+    /// [0, min(<see cref="MaxDelay"/>, <see cref="BaseDelay"/> × 2^(attempt-1))]. The client's own reconnects use it, and
+    /// so can any other retry that should back off the same way (the <c>lifeline send</c> command's does). Thread-safe.
+    /// </summary>
+    /// <param name="attempt">The retry's number, from 1.</param>
+    /// <returns>The delay to wait before that attempt.</returns>
+    public TimeSpan GetBackoffDelay(int attempt)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(attempt, 1);
+        var ceiling = BaseDelay.Ticks * Math.Pow(2, Math.Min(attempt - 1, 62));
+        var capped = Math.Min(ceiling, MaxDelay.Ticks);
+        var jitter = Jitter?.Invoke() ?? Random.Shared.NextDouble();
+        return TimeSpan.FromTicks((long)(capped * Math.Clamp(jitter, 0, 1)));
+    }
+
     internal void Validate()
     {
         if (BaseDelay < TimeSpan.Zero)

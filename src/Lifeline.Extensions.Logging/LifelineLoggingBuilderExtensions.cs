@@ -18,6 +18,8 @@ public static class LifelineLoggingBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.Configure(configure);
+        // The host's meter factory, unless the application chose one: the shipper's and client's meters then live with the host.
+        builder.Services.AddOptions<LifelineLoggerOptions>().PostConfigure<IServiceProvider>((options, services) => options.MeterFactory ??= services.GetService<System.Diagnostics.Metrics.IMeterFactory>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, LifelineLoggerProvider>(
             static sp => new LifelineLoggerProvider(sp.GetRequiredService<IOptions<LifelineLoggerOptions>>().Value)));
         return builder;

@@ -77,4 +77,73 @@ public class MetricsTests
         Assert.Equal(0, measured["lifeline.client.send_drops:failed"]);
         Assert.Equal(snapshot.LastRoundTripTime!.Value.TotalSeconds, measured["lifeline.client.round_trip_time"]);
     }
+
+    /// <summary>Issue 15 point 5: with a host's IMeterFactory, clients report on the factory's one meter, a series each, until stopped.</summary>
+    [Fact]
+    public async Task MeterFactory_ClientsShareItsMeter_OneSeriesEach_UntilStopped()
+    {
+        using var factory = new TestMeterFactory();
+        var first = new LifelineClient(new LifelineClientOptions { Uri = new Uri("ws://127.0.0.1:1/"), Name = "first", MeterFactory = factory });
+        await using var second = new LifelineClient(new LifelineClientOptions { Uri = new Uri("ws://127.0.0.1:1/"), Name = "second", MeterFactory = factory });
+
+        Assert.Equal(["first", "second"], SeriesOf(factory));
+        await first.DisposeAsync();
+        Assert.Equal(["second"], SeriesOf(factory));
+        Assert.Equal("Lifeline.Client", Assert.Single(factory.Meters).Name);
+    }
+
+    /// <summary>The client names that report <c>lifeline.client.state</c> on meters of <paramref name="factory"/>.</summary>
+    private static string[] SeriesOf(TestMeterFactory factory)
+    {
+        var names = new List<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == factory && instrument.Name == "lifeline.client.state")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<int>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "lifeline.client.name")
+                {
+                    names.Add((string)tag.Value!);
+                }
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return [.. names.Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>A host's meter factory as Microsoft.Extensions.Diagnostics implements it: one meter per name, owned and disposed by the factory.</summary>
+    private sealed class TestMeterFactory : IMeterFactory
+    {
+        public List<Meter> Meters { get; } = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            lock (Meters)
+            {
+                var meter = Meters.Find(m => m.Name == options.Name) ?? new Meter(options.Name, options.Version, options.Tags, this);
+                if (!Meters.Contains(meter))
+                {
+                    Meters.Add(meter);
+                }
+
+                return meter;
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var meter in Meters)
+            {
+                meter.Dispose();
+            }
+        }
+    }
 }

@@ -164,9 +164,9 @@ internal sealed partial class LogSender(HubHttpClient http, LogSenderOptions opt
             }
             catch (Exception exception) when (attempt < options.MaxAttempts && IsTransient(exception, cancellationToken) && !(summary.Entries == 0 && IsRefused(exception)))
             {
-                var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 250 * Math.Pow(2, attempt - 1)));
+                var delay = options.Backoff.GetBackoffDelay(attempt);
                 var (reason, _) = CliErrors.Describe(exception, http.Endpoint, hint: false);
-                await environment.Error.WriteLineAsync($"lifeline: batch {batch.Number} not acknowledged ({reason}); retrying in {delay.TotalSeconds:0.0} s (attempt {attempt + 1}/{options.MaxAttempts})").ConfigureAwait(false);
+                await environment.Error.WriteLineAsync($"lifeline: batch {batch.Number} not acknowledged ({reason}); retrying in {delay.TotalSeconds:0.00} s (attempt {attempt + 1}/{options.MaxAttempts})").ConfigureAwait(false);
                 await Task.Delay(delay, environment.Time, cancellationToken).ConfigureAwait(false);
             }
         }

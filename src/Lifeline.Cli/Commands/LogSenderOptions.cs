@@ -1,3 +1,5 @@
+using Lifeline.Client;
+
 namespace Lifeline.Cli.Commands;
 
 /// <summary>How <c>send</c> turns lines into entries and batches.</summary>
@@ -24,6 +26,12 @@ internal sealed record LogSenderOptions
 
     /// <summary>Attempts per batch on a transient failure. Default 10.</summary>
     public int MaxAttempts { get; init; } = 10;
+
+    /// <summary>
+    /// The wait before each retry: the resilient client's backoff (full jitter, so many senders retrying after one outage
+    /// spread out), with a ceiling from 250 ms doubling to 5 s. Its attempt limit is unused (<see cref="MaxAttempts"/> is).
+    /// </summary>
+    public ReconnectOptions Backoff { get; init; } = new() { BaseDelay = TimeSpan.FromMilliseconds(250), MaxDelay = TimeSpan.FromSeconds(5) };
 
     /// <summary>Sent in Idempotency-Key as <c>ClientId/batch</c>: a retried batch is stored once.</summary>
     public string ClientId { get; init; } = $"send-{Guid.NewGuid():N}";

@@ -12,6 +12,7 @@ internal static class ServeCommand
         var store = new Option<string?>("--store") { Description = "memory, or sqlite:PATH for a durable store [config: Store] [default: memory]", HelpName = "memory|sqlite:PATH" };
         var keys = new Option<string?>("--keys") { Description = "API keys file (JSON, reloaded on change) [config: KeysFile]", HelpName = "file" };
         var noAuth = new Option<bool>("--no-auth") { Description = "No keys: anyone on this machine may read and write; loopback only [config: NoAuth]" };
+        var prometheus = new Option<bool>("--prometheus") { Description = "Serve metrics at /metrics for Prometheus to scrape (no key needed: counts only, no log content) [config: Prometheus]" };
         var config = new Option<string?>("--config") { Description = "A JSON config file with the keys above and a Hub section of limits", HelpName = "file" };
         var limits = new (Option<long?> Option, string Key)[]
         {
@@ -23,7 +24,7 @@ internal static class ServeCommand
         };
         var command = new Command("serve", "Run a Lifeline hub with its dashboard at /. Settings come from flags, then LIFELINE_* environment variables, then --config.")
         {
-            urls, store, keys, noAuth, config,
+            urls, store, keys, noAuth, prometheus, config,
         }.WithExamples(
             "lifeline serve --store sqlite:/var/lib/lifeline/logs.db --keys keys.json --urls http://0.0.0.0:5180",
             "lifeline serve --no-auth",
@@ -43,6 +44,7 @@ internal static class ServeCommand
                 new("Store", result.GetValue(store)),
                 new("KeysFile", result.GetValue(keys)),
                 new("NoAuth", result.GetValue(noAuth) ? "true" : null),
+                new("Prometheus", result.GetValue(prometheus) ? "true" : null),
             };
             flags.AddRange(limits.Select(l => new KeyValuePair<string, string?>(l.Key, result.GetValue(l.Option)?.ToString(System.Globalization.CultureInfo.InvariantCulture))));
             var settings = HubHostSettings.From(HubHostSettings.BuildConfiguration(result.GetValue(config), environment.Variables, flags));
@@ -61,6 +63,11 @@ internal static class ServeCommand
             var address = host.Addresses[0];
             await environment.Out.WriteLineAsync($"lifeline hub listening on {string.Join(", ", host.Addresses)} ({settings.Describe()})").ConfigureAwait(false);
             await environment.Out.WriteLineAsync($"dashboard: {address}").ConfigureAwait(false);
+            if (settings.Prometheus)
+            {
+                await environment.Out.WriteLineAsync($"metrics:   {new Uri(address, "metrics")}").ConfigureAwait(false);
+            }
+
             await environment.Out.WriteLineAsync("Press Ctrl+C to stop.").ConfigureAwait(false);
             environment.Listening?.Invoke(address.ToString());
             await HubHost.WaitForStopAsync(cancellationToken).ConfigureAwait(false);

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace Lifeline.Cli.Hosting;
 
@@ -18,6 +19,10 @@ namespace Lifeline.Cli.Hosting;
 /// </summary>
 internal sealed class HubHost : IAsyncDisposable
 {
+    private const string HubMeterName = "Lifeline.Hub";
+    private const string ClientMeterName = "Lifeline.Client";
+    private const string ShippingMeterName = "Lifeline.Shipping";
+
     private readonly WebApplication _app;
     private int _stopped;
 
@@ -42,21 +47,45 @@ internal sealed class HubHost : IAsyncDisposable
         builder.Logging.AddProvider(log);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Lifeline", LogLevel.Information);
-        builder.Services.AddLifelineHub(options =>
+        // The same path as any host: the Hub section bound and validated by the hub (ValidateOnStart), not by hand.
+        void Configure(HubOptions options)
         {
             options.TimeProvider = environment.Time;
             settings.Apply(options);
             configure?.Invoke(options);
-        });
-        var app = builder.Build();
-        app.MapLifelineHub();
-        app.MapLifelineDashboard();
+        }
+
+        if (settings.Hub is { } section)
+        {
+            builder.Services.AddLifelineHub(section, Configure);
+        }
+        else
+        {
+            builder.Services.AddLifelineHub(Configure);
+        }
+        if (settings.Prometheus)
+        {
+            // The hub's meter comes from the host's IMeterFactory, so OpenTelemetry sees it like any other.
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+                .AddMeter(HubMeterName, ClientMeterName, ShippingMeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+                .AddPrometheusExporter());
+        }
+
         // The store opens before Kestrel binds: a start that fails removes the SQLite files it created.
         var sqlite = settings.Store == HubStoreKind.Sqlite && settings.SqlitePath is { } path ? Path.GetFullPath(path) : null;
         var sqliteExisted = sqlite is not null && File.Exists(sqlite);
         log.Hold(); // a failed start is one line (below), not the host's lines about it as well
+        var app = builder.Build();
         try
         {
+            // Mapping resolves the hub's services, which read (bind and validate) its options: inside the try.
+            app.MapLifelineHub();
+            app.MapLifelineDashboard();
+            if (settings.Prometheus)
+            {
+                app.MapPrometheusScrapingEndpoint(); // GET /metrics
+            }
+
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             log.Release(write: true);
         }
@@ -96,6 +125,10 @@ internal sealed class HubHost : IAsyncDisposable
                     return new CliException($"cannot listen on {urls}: the address is in use (choose another port; port 0 picks a free one)", ExitCodes.Failure);
                 case KeysFileException keys:
                     return new CliException(keys.Message, ExitCodes.Usage);
+                case Microsoft.Extensions.Options.OptionsValidationException invalid:
+                    return new CliException($"invalid hub setting: {invalid.Message}", ExitCodes.Usage);
+                case InvalidOperationException binding when binding.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal):
+                    return new CliException($"invalid hub setting: {binding.Message}", ExitCodes.Usage);
                 case Microsoft.Data.Sqlite.SqliteException database when sqlite is not null:
                     return new CliException($"cannot open the SQLite store '{sqlite}': {database.Message.Replace("SQLite Error ", "error ", StringComparison.Ordinal)} (does its directory exist, and is it writable?)", ExitCodes.Failure);
             }

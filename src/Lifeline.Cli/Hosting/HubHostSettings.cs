@@ -8,7 +8,7 @@ namespace Lifeline.Cli.Hosting;
 /// What <c>serve</c> and <c>demo</c> host, read with ASP.NET Core configuration conventions. Sources, later wins:
 /// the JSON file of <c>--config</c>, environment variables prefixed <c>LIFELINE_</c> (<c>__</c> separates sections:
 /// <c>LIFELINE_STORE</c>, <c>LIFELINE_HUB__MAXENTRYBYTES</c>), then the command's flags. Keys: <c>Urls</c>,
-/// <c>Store</c> (<c>memory</c> or <c>sqlite:PATH</c>), <c>KeysFile</c>, <c>NoAuth</c>, and section <c>Hub</c> bound to
+/// <c>Store</c> (<c>memory</c> or <c>sqlite:PATH</c>), <c>KeysFile</c>, <c>NoAuth</c>, <c>Prometheus</c>, and section <c>Hub</c> bound to
 /// <see cref="HubOptions"/> (limits such as <c>MaxEntryBytes</c>, <c>SubscriberQueueBytes</c>, <c>MemoryMaxEntries</c>).
 /// </summary>
 internal sealed record HubHostSettings
@@ -24,6 +24,9 @@ internal sealed record HubHostSettings
     public string? KeysFile { get; init; }
 
     public bool NoAuth { get; init; }
+
+    /// <summary>Serve the hub's meter (and the host's) at <c>/metrics</c> in Prometheus' text format, through OpenTelemetry.</summary>
+    public bool Prometheus { get; init; }
 
     /// <summary>The <c>Hub</c> section, applied to <see cref="HubOptions"/> after the settings above.</summary>
     public IConfigurationSection? Hub { get; init; }
@@ -105,21 +108,16 @@ internal sealed record HubHostSettings
             throw new CliException("--no-auth serves loopback only: listen on 127.0.0.1, [::1] or localhost (for example --urls http://127.0.0.1:5180)", ExitCodes.Usage);
         }
 
-        return new HubHostSettings { Urls = urls, Store = kind, SqlitePath = path, KeysFile = keysFile, NoAuth = noAuth, Hub = configuration.GetSection("Hub") };
+        var prometheus = ParseBool(configuration["Prometheus"], "Prometheus/--prometheus");
+        return new HubHostSettings { Urls = urls, Store = kind, SqlitePath = path, KeysFile = keysFile, NoAuth = noAuth, Prometheus = prometheus, Hub = configuration.GetSection("Hub") };
     }
 
-    /// <summary>Applies the settings to the hub's options; a bad limit is a usage error naming it.</summary>
+    /// <summary>
+    /// Applies the settings above to the hub's options, after the hub has bound the <see cref="Hub"/> section
+    /// (<c>AddLifelineHub(section)</c>, as any host does); the hub validates them when it starts.
+    /// </summary>
     public void Apply(HubOptions options)
     {
-        try
-        {
-            Hub?.Bind(options);
-        }
-        catch (InvalidOperationException exception)
-        {
-            throw new CliException($"invalid hub setting: {exception.Message}", ExitCodes.Usage);
-        }
-
         options.Store = Store;
         if (SqlitePath is not null)
         {
@@ -128,14 +126,6 @@ internal sealed record HubHostSettings
 
         options.RequireAuthentication = !NoAuth;
         options.KeysFile = KeysFile;
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException exception)
-        {
-            throw new CliException($"invalid hub setting: {exception.Message}", ExitCodes.Usage);
-        }
     }
 
     public string Describe() => (Store == HubStoreKind.Sqlite ? $"store sqlite:{SqlitePath}" : "store memory")

@@ -5,15 +5,16 @@ namespace Lifeline.Client.Internal;
 
 /// <summary>
 /// The client's counters. The hot paths only do an interlocked add on a field; the <c>Lifeline.Client</c> meter's
-/// instruments are all observable and read these fields when a listener collects, so an unobserved client pays nothing more.
-/// The meter is registered process-wide until disposed, so nothing here references the client itself: an abandoned
-/// client stays collectible (its tracker disposes the meter).
+/// instruments (<see cref="ClientInstruments"/>) are all observable and read these fields when a listener collects, so
+/// an unobserved client pays nothing more. The instruments hold this object until <see cref="Dispose"/>, so nothing
+/// here references the client itself: an abandoned client stays collectible (its tracker disposes the metrics).
 /// </summary>
 internal sealed class ClientMetrics : IDisposable
 {
     public const string MeterName = "Lifeline.Client";
 
-    private readonly Meter _meter;
+    private readonly Meter? _meter; // null when the host's meter factory owns the meter
+    private readonly ClientInstruments _instruments;
     private int _state;
     private long _connectionAttempts;
     private long _connections;
@@ -27,34 +28,27 @@ internal sealed class ClientMetrics : IDisposable
     private long _sendsFailed;
     private long _roundTripTicks = -1;
 
-    public ClientMetrics(string name)
+    public ClientMetrics(string name, IMeterFactory? meterFactory)
     {
-        _meter = new Meter(MeterName, typeof(ClientMetrics).Assembly.GetName().Version?.ToString());
-        var tag = new KeyValuePair<string, object?>("lifeline.client.name", name);
-        _meter.CreateObservableCounter("lifeline.client.connection_attempts", () => new Measurement<long>(Read(ref _connectionAttempts), tag), "{attempt}", "Connect attempts, successful or not.");
-        _meter.CreateObservableCounter("lifeline.client.connections", () => new Measurement<long>(Read(ref _connections), tag), "{connection}", "Successful connections.");
-        _meter.CreateObservableCounter("lifeline.client.reconnects", () => new Measurement<long>(Math.Max(0, Read(ref _connections) - 1), tag), "{connection}", "Successful connections after the first.");
-        _meter.CreateObservableCounter("lifeline.client.errors", () => new Measurement<long>(Read(ref _errors), tag), "{error}", "Errors reported through the Error event.");
-        _meter.CreateObservableCounter("lifeline.client.messages_received", () => new Measurement<long>(Read(ref _messagesReceived), tag), "{message}", "Messages received.");
-        _meter.CreateObservableCounter("lifeline.client.bytes_received", () => new Measurement<long>(Read(ref _bytesReceived), tag), "By", "Message bytes received.");
-        _meter.CreateObservableCounter("lifeline.client.messages_sent", () => new Measurement<long>(Read(ref _messagesSent), tag), "{message}", "Messages written to the socket.");
-        _meter.CreateObservableCounter("lifeline.client.bytes_sent", () => new Measurement<long>(Read(ref _bytesSent), tag), "By", "Message bytes written to the socket.");
-        _meter.CreateObservableCounter("lifeline.client.send_drops", () => new[]
+        Tag = new KeyValuePair<string, object?>("lifeline.client.name", name);
+        if (meterFactory is null)
         {
-            new Measurement<long>(Read(ref _sendsDropped), tag, new("reason", "overflow")),
-            new Measurement<long>(Read(ref _sendsExpired), tag, new("reason", "expired")),
-            new Measurement<long>(Read(ref _sendsFailed), tag, new("reason", "failed")),
-        }, "{message}", "Messages not sent, by reason.");
-        _meter.CreateObservableGauge("lifeline.client.state", () => new Measurement<int>(Volatile.Read(ref _state), tag), null, "ClientState as a number (0 Stopped, 1 Connecting, 2 Connected, 3 Reconnecting, 4 Stopping, 5 Faulted).");
-        _meter.CreateObservableGauge("lifeline.client.buffered_sends", () => new Measurement<int>(Buffer?.Count ?? 0, tag), "{message}", "Messages waiting in the send buffer.");
-        _meter.CreateObservableGauge("lifeline.client.round_trip_time", ReadRoundTrip, "s", "Handshake round-trip time of the last connect.");
-
-        IEnumerable<Measurement<double>> ReadRoundTrip()
-        {
-            var ticks = Read(ref _roundTripTicks);
-            return ticks < 0 ? [] : [new Measurement<double>(TimeSpan.FromTicks(ticks).TotalSeconds, tag)];
+            _meter = new Meter(MeterName, Version);
+            _instruments = ClientInstruments.Create(_meter);
         }
+        else
+        {
+            // The host's meter, shared by its clients: instruments are created once for it, each client a tagged series.
+            _instruments = ClientInstruments.Shared(meterFactory);
+        }
+
+        _instruments.Add(this);
     }
+
+    public static string? Version { get; } = typeof(ClientMetrics).Assembly.GetName().Version?.ToString();
+
+    /// <summary>The tag of this client's series (its name).</summary>
+    public KeyValuePair<string, object?> Tag { get; }
 
     /// <summary>The send buffer, read for the buffered-sends gauge.</summary>
     public SendBuffer? Buffer { get; set; }
@@ -129,7 +123,12 @@ internal sealed class ClientMetrics : IDisposable
         };
     }
 
-    public void Dispose() => _meter.Dispose();
+    /// <summary>Ends this client's series; an own meter (no meter factory) is disposed with it.</summary>
+    public void Dispose()
+    {
+        _instruments.Remove(this);
+        _meter?.Dispose();
+    }
 
     private static long Read(ref long field) => Interlocked.Read(ref field);
 }

@@ -8,6 +8,10 @@ internal static class HubBatchPublisher
         Url = options.Url,
         ApiKey = options.ApiKey,
         ClientId = options.ClientId,
-        ConfigureClient = options.ConfigureClient,
+        ConfigureClient = client =>
+        {
+            client.MeterFactory ??= options.MeterFactory;
+            options.ConfigureClient?.Invoke(client);
+        },
     });
 }

@@ -29,13 +29,16 @@ internal sealed partial class LogShipper : IAsyncDisposable
     /// <summary>Longest hub source, per the protocol.</summary>
     internal const int MaxSourceLength = LogEntry.MaxSourceLength;
 
-    private static readonly Meter s_meter = new("Lifeline.Shipping", "1.0");
-    private static readonly Counter<long> s_acknowledged = s_meter.CreateCounter<long>("lifeline.shipping.acknowledged", "{entry}", "Entries acknowledged by the hub.");
-    private static readonly Counter<long> s_dropped = s_meter.CreateCounter<long>("lifeline.shipping.dropped", "{entry}", "Entries dropped because the buffer was full.");
-    private static readonly Counter<long> s_rejected = s_meter.CreateCounter<long>("lifeline.shipping.rejected", "{entry}", "Entries the hub rejected as invalid.");
+    private const string MeterName = "Lifeline.Shipping";
+
+    /// <summary>The meter of shippers whose host gives no meter factory: one for the process, as it never ends.</summary>
+    private static readonly Lazy<Meter> s_ownMeter = new(() => new Meter(MeterName, "1.0"));
 
     private static readonly TimeSpan s_retryDelay = TimeSpan.FromSeconds(1);
 
+    private readonly Counter<long> _acknowledgedCounter;
+    private readonly Counter<long> _droppedCounter;
+    private readonly Counter<long> _rejectedCounter;
     private readonly ILogBatchPublisher _publisher;
     private readonly Channel<PendingEntry> _buffer;
     private readonly SemaphoreSlim _wake = new(0);
@@ -67,6 +70,11 @@ internal sealed partial class LogShipper : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(publisher);
         _publisher = publisher;
+        // A factory's meter is the factory's to dispose; it caches meters (and the meter its instruments) by name.
+        var meter = options.MeterFactory?.Create(new MeterOptions(MeterName) { Version = "1.0" }) ?? s_ownMeter.Value;
+        _acknowledgedCounter = meter.CreateCounter<long>("lifeline.shipping.acknowledged", "{entry}", "Entries acknowledged by the hub.");
+        _droppedCounter = meter.CreateCounter<long>("lifeline.shipping.dropped", "{entry}", "Entries dropped because the buffer was full.");
+        _rejectedCounter = meter.CreateCounter<long>("lifeline.shipping.rejected", "{entry}", "Entries the hub rejected as invalid.");
         _time = options.TimeProvider;
         _maxBatch = options.MaxBatchSize;
         _interval = options.BatchInterval;
@@ -164,7 +172,7 @@ internal sealed partial class LogShipper : IAsyncDisposable
         Interlocked.Decrement(ref _waiting);
         Interlocked.Increment(ref _droppedCount);
         Interlocked.Increment(ref _droppedUnreported);
-        s_dropped.Add(1);
+        _droppedCounter.Add(1);
     }
 
     private async Task RunAsync()
@@ -257,7 +265,7 @@ internal sealed partial class LogShipper : IAsyncDisposable
             {
                 await _publisher.PublishAsync(batch, _abort.Token).ConfigureAwait(false);
                 Interlocked.Add(ref _acknowledgedCount, batch.Count);
-                s_acknowledged.Add(batch.Count);
+                _acknowledgedCounter.Add(batch.Count);
                 return;
             }
             catch (HubPublishRejectedException ex) when (ex.Index is int index && index >= 0 && index < batch.Count)
@@ -295,7 +303,7 @@ internal sealed partial class LogShipper : IAsyncDisposable
     private void Reject(LogEntry entry, HubPublishRejectedException ex)
     {
         Interlocked.Increment(ref _rejectedCount);
-        s_rejected.Add(1);
+        _rejectedCounter.Add(1);
         Log.EntryRejected(_logger, entry.Source, ex.Error, ex);
     }
 }

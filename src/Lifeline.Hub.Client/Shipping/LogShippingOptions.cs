@@ -53,6 +53,14 @@ public class LogShippingOptions
     /// <value>Default <see langword="null"/>: silent.</value>
     public ILoggerFactory? DiagnosticsLoggerFactory { get; set; }
 
+    /// <summary>
+    /// Where the <c>Lifeline.Shipping</c> meter (and the underlying client's <c>Lifeline.Client</c> meter) come from: the
+    /// host's <see cref="System.Diagnostics.Metrics.IMeterFactory"/>, so its telemetry sees them like its own meters.
+    /// <c>AddLifeline</c> takes the host's factory when this is not set.
+    /// </summary>
+    /// <value>Default <see langword="null"/>: one process-wide <c>Lifeline.Shipping</c> meter.</value>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
+
     /// <summary>Adjusts the underlying <see cref="Lifeline.Client.LifelineClient"/> (timeouts, reconnect back-off, its own logging).</summary>
     /// <value>Default <see langword="null"/>.</value>
     public Action<Lifeline.Client.LifelineClientOptions>? ConfigureClient { get; set; }

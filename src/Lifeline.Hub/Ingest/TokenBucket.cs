@@ -3,7 +3,7 @@ namespace Lifeline.Hub.Ingest;
 /// <summary>
 /// Allows <c>rate</c> operations per second with bursts of twice that, on a TimeProvider. Not thread-safe (one receive
 /// loop uses it). Hand-written rather than System.Threading.RateLimiting's TokenBucketRateLimiter, which replenishes on
-/// its own timer or by calls and takes no TimeProvider, so tests could not drive it with a manual clock.
+/// its own timer or by calls and takes no TimeProvider, so tests could not drive it with a manual clock (TokenBucketTests: it refills by the Stopwatch).
 /// </summary>
 internal sealed class TokenBucket(int rate, TimeProvider time)
 {

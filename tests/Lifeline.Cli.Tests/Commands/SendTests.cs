@@ -1,3 +1,4 @@
+using Lifeline.Cli.Commands;
 using Lifeline.Testing.Faults;
 using Lifeline.Testing.Tasks;
 using Lifeline.Testing.Time;
@@ -210,6 +211,20 @@ public class SendTests
 
         Assert.Equal(4, result.ExitCode);
         Assert.Equal($"lifeline: the hub at {hub.Url} refused the request (403 forbidden): the key lacks the 'write' scope", Assert.Single(result.ErrorLines));
+    }
+
+    /// <summary>Issue 15 point 7: send retries wait the resilient client's jittered backoff, not a fixed doubling of its own.</summary>
+    [Fact]
+    public void SendBackoff_IsTheClientsJitteredBackoff_250MsDoublingTo5S()
+    {
+        var backoff = new LogSenderOptions().Backoff;
+
+        Assert.Equal(TimeSpan.FromMilliseconds(250), backoff.BaseDelay);
+        Assert.Equal(TimeSpan.FromSeconds(5), backoff.MaxDelay);
+        var third = Enumerable.Range(0, 200).Select(_ => backoff.GetBackoffDelay(3)).ToList();
+        Assert.All(third, d => Assert.InRange(d, TimeSpan.Zero, TimeSpan.FromSeconds(1)));
+        Assert.True(third.Distinct().Count() > 1, "every delay was the same: no jitter");
+        Assert.All(Enumerable.Range(0, 200).Select(_ => backoff.GetBackoffDelay(30)), d => Assert.InRange(d, TimeSpan.Zero, TimeSpan.FromSeconds(5)));
     }
 
     /// <summary>Endless standard input that counts what was read.</summary>

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using Lifeline.Testing.Tasks;
 
 namespace Lifeline.Cli.Tests.Commands;
@@ -187,6 +189,58 @@ public class ServeTests
         var line = Assert.Single(WithoutNoAuthWarning(result));
         Assert.StartsWith($"lifeline: cannot open the SQLite store '{path}': ", line);
         Assert.Contains("unable to open database file", line);
+    }
+
+    /// <summary>Issue 15 point 5: the Hub section goes through AddLifelineHub(section) and ValidateOnStart, as in any host.</summary>
+    [Theory]
+    [InlineData("""{"Hub":{"MaxEntryBytes":10}}""", "lifeline: invalid hub setting: MaxEntryBytes ('10') must be greater than or equal to '64'")]
+    [InlineData("""{"Hub":{"MaxEntryBytes":"big"}}""", "lifeline: invalid hub setting: Failed to convert configuration value 'big' at 'Hub:MaxEntryBytes'")]
+    public async Task Serve_BadHubSectionInConfig_OneLine_UsageExit(string json, string expected)
+    {
+        var config = Path.Combine(Path.GetTempPath(), $"lifeline-config-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(config, json);
+        try
+        {
+            var result = await CliRunner.RunOnceAsync("serve", "--no-auth", "--urls", "http://127.0.0.1:0", "--config", config);
+
+            Assert.Equal(2, result.ExitCode);
+            Assert.StartsWith(expected, Assert.Single(WithoutNoAuthWarning(result)));
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    /// <summary>Issue 15 point 5: <c>--prometheus</c> serves the hub's meter at /metrics through OpenTelemetry's exporter.</summary>
+    [Fact]
+    public async Task Serve_Prometheus_ScrapeShowsTheHubsCounters()
+    {
+        await using var hub = await ServedHub.StartAsync("--prometheus");
+        await hub.SendAsync(ServedHub.Numbered(1, 3), "--ndjson");
+        using var http = new HttpClient();
+
+        using var response = await http.GetAsync($"{hub.Url}/metrics");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.IsSuccessStatusCode, $"{response.StatusCode}: {text}");
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType);
+        // OpenTelemetry listens to meters by name process-wide: other tests' hubs in this process add to the count.
+        var ingested = Regex.Match(text, @"(?m)^lifeline_hub_entries_ingested_total\{otel_scope_name=""Lifeline.Hub""\} (\d+)");
+        Assert.True(ingested.Success, text);
+        Assert.True(long.Parse(ingested.Groups[1].Value, CultureInfo.InvariantCulture) >= 3, ingested.Value);
+        Assert.Contains($"metrics:   {hub.Url}/metrics", hub.Runner.Out.ToString());
+    }
+
+    [Fact]
+    public async Task Serve_WithoutPrometheus_NoMetricsEndpoint()
+    {
+        await using var hub = await ServedHub.StartAsync();
+        using var http = new HttpClient();
+
+        using var response = await http.GetAsync($"{hub.Url}/metrics");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
     /// <summary>Standard error less the warning that --no-auth always prints first.</summary>
