@@ -52,7 +52,8 @@ public sealed class ToolPackageTests : IDisposable
         }
 
         SetEnvironment(demo);
-        var (exitCode, output, error) = await DemoProcess.RunAndStopAsync(demo, "-INT");
+        // SIGTERM, not SIGINT: a shell starts background jobs (a CI run may be one) with SIGINT ignored, and children inherit that.
+        var (exitCode, output, error) = await DemoProcess.RunAndStopAsync(demo, "-TERM");
         Assert.True(exitCode == 0, $"exit {exitCode}: {string.Join('\n', output)}\n{error}");
         Assert.Equal(["stopping...", "stopped"], output[^2..]);
     }
