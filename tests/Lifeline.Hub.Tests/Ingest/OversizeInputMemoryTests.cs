@@ -16,6 +16,9 @@ namespace Lifeline.Hub.Tests.Ingest;
 /// have: 20,100 bad inputs left a `lifeline serve` at 625 MiB resident (64 before). Now buffers over 256 KiB are plain
 /// arrays the GC reclaims: none of them is given to the shared pool.
 /// </summary>
+// The shared pool and its events are process-wide: run alone, so no other test's HttpClient, ClientWebSocket or hub
+// returns a large buffer to the pool meanwhile (it did, once other bad-input tests with large bodies ran beside it).
+[Collection(nameof(OversizeInputMemoryTests))]
 public class OversizeInputMemoryTests
 {
     [Fact]
@@ -174,3 +177,7 @@ public class OversizeInputMemoryTests
         }
     }
 }
+
+/// <summary>Runs <see cref="OversizeInputMemoryTests"/> with no other test class at the same time.</summary>
+[CollectionDefinition(nameof(OversizeInputMemoryTests), DisableParallelization = true)]
+public sealed class OversizeInputMemoryCollection;
