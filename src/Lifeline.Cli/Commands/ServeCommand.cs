@@ -14,7 +14,7 @@ internal static class ServeCommand
         var noAuth = new Option<bool>("--no-auth") { Description = "No keys: anyone on this machine may read and write; loopback only [config: NoAuth]" };
         var prometheus = new Option<bool>("--prometheus") { Description = "Serve metrics at /metrics for Prometheus to scrape (no key needed: counts only, no log content) [config: Prometheus]" };
         var cluster = new Option<string?>("--cluster") { Description = "Join a cluster: its NATS JetStream servers, ','-separated; every node shares one log (docs/cluster.md) [config: Cluster]", HelpName = "nats://HOST:PORT,..." };
-        var nodeName = new Option<string?>("--node-name") { Description = "This node's name in the cluster, unique per node (in /v1/stats) [config: NodeName] [default: the machine's name]", HelpName = "name" };
+        var nodeName = new Option<string?>("--node-name") { Description = "This node's name in the cluster, unique per node (in /v1/stats) [config: NodeName] [default: machine name and process id]", HelpName = "name" };
         var config = new Option<string?>("--config") { Description = "A JSON config file with the keys above and a Hub section of limits", HelpName = "file" };
         var limits = new (Option<long?> Option, string Key)[]
         {

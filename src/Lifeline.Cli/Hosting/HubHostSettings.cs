@@ -32,7 +32,7 @@ internal sealed record HubHostSettings
     /// <summary>The NATS JetStream servers of the cluster this node joins; empty for a single hub.</summary>
     public IReadOnlyList<string> Cluster { get; init; } = [];
 
-    /// <summary>This node's name in the cluster; <see langword="null"/> for the default (the machine's name).</summary>
+    /// <summary>This node's name in the cluster; <see langword="null"/> for <see cref="HubOptions.ClusterNodeName"/>'s default.</summary>
     public string? NodeName { get; init; }
 
     /// <summary>The <c>Hub</c> section, applied to <see cref="HubOptions"/> after the settings above.</summary>
@@ -171,10 +171,18 @@ internal sealed record HubHostSettings
 
         options.RequireAuthentication = !NoAuth;
         options.KeysFile = KeysFile;
+        if (Cluster.Count > 0)
+        {
+            options.ClusterUrls = [.. Cluster];
+            if (NodeName is not null)
+            {
+                options.ClusterNodeName = NodeName;
+            }
+        }
     }
 
     public string Describe() => (Store == HubStoreKind.Sqlite ? $"store sqlite:{SqlitePath}" : "store memory")
-        + (Cluster.Count > 0 ? $", cluster node {NodeName ?? Environment.MachineName} on {string.Join(',', Cluster)}" : string.Empty)
+        + (Cluster.Count > 0 ? $", cluster node {NodeName ?? new HubOptions().ClusterNodeName} on {string.Join(',', Cluster)}" : string.Empty)
         + (NoAuth ? ", NO AUTHENTICATION" : KeysFile is not null ? $", keys from {KeysFile}" : ", keys from LIFELINE_KEYS");
 
     private static bool IsLoopback(Uri uri) => uri.IsLoopback || uri.Host is "127.0.0.1" or "[::1]";

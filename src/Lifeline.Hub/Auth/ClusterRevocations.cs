@@ -29,7 +29,7 @@ internal sealed partial class ClusterRevocations : IAsyncDisposable
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(500);
 
     private readonly ApiKeyStore _keys;
-    private readonly ClusterRevocationSettings _settings;
+    private readonly ClusterRevocationSettings? _settings;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -47,7 +47,8 @@ internal sealed partial class ClusterRevocations : IAsyncDisposable
     private Task _publishLoop = Task.CompletedTask;
     private Task? _disposeTask;
 
-    public ClusterRevocations(ApiKeyStore keys, ClusterRevocationSettings settings, TimeProvider time, ILogger logger)
+    /// <summary>Shares revocations through the engine of <paramref name="settings"/>; <see langword="null"/> settings (a single hub, or no keys) share nothing and are loaded at once.</summary>
+    public ClusterRevocations(ApiKeyStore keys, ClusterRevocationSettings? settings, TimeProvider time, ILogger logger)
     {
         _keys = keys;
         _settings = settings;
@@ -61,9 +62,18 @@ internal sealed partial class ClusterRevocations : IAsyncDisposable
     /// <summary>Completes once <see cref="Loaded"/>.</summary>
     public Task WhenLoaded => _loaded.Task;
 
+    /// <summary>Whether this node shares revocations with a cluster.</summary>
+    public bool Enabled => _settings is not null;
+
     /// <summary>Connects (in the background: an engine that is down now is retried) and starts watching and publishing.</summary>
     public void Start()
     {
+        if (_settings is null)
+        {
+            _loaded.TrySetResult();
+            return;
+        }
+
         _connection = new NatsConnection(new NatsOpts
         {
             Url = string.Join(',', _settings.Urls),
@@ -135,7 +145,7 @@ internal sealed partial class ClusterRevocations : IAsyncDisposable
             new NatsKVConfig(Bucket)
             {
                 Description = "Lifeline: ids of API keys revoked on any node (docs/cluster.md)",
-                NumberOfReplicas = _settings.Replicas,
+                NumberOfReplicas = _settings!.Replicas,
                 Storage = NatsKVStorageType.File,
                 History = 1,
             },

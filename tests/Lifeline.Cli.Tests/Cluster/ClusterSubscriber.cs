@@ -198,9 +198,9 @@ internal sealed class ClusterSubscriber : IAsyncDisposable
                 Apply(StreamMessageJson.Parse(buffer.AsSpan(0, length)));
             }
         }
-        catch (WebSocketException)
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
         {
-            // Cut (the node was killed, or this side aborted): no close frame.
+            // Cut (the node was killed: WebSocketException; this side aborted: OperationCanceledException): no close frame.
             return (null, null);
         }
         finally
