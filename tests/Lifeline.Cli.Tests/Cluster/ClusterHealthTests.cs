@@ -71,10 +71,8 @@ public sealed class ClusterHealthTests
         Assert.Equal("unavailable", JsonDocument.Parse(refused.Body).RootElement.GetProperty("error").GetString());
         Assert.False(subscriber.Closed.IsCompleted);
 
-        for (var i = 0; i < cluster.Engine.Count; i++)
-        {
-            await cluster.Engine.StartServerAsync(i);
-        }
+        // All at once: one server alone has no quorum to elect a meta leader (each launch happens before its wait).
+        await Task.WhenAll(Enumerable.Range(0, cluster.Engine.Count).Select(cluster.Engine.StartServerAsync));
 
         foreach (var node in cluster.Nodes)
         {
