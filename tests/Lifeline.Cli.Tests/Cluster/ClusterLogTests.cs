@@ -10,7 +10,7 @@ namespace Lifeline.Cli.Tests.Cluster;
 /// (<see cref="LocalCluster"/>), all stopped by pid.
 /// </summary>
 [Collection(ClusterProcessCollection.Name)]
-public sealed class ClusterLogTests(Xunit.Abstractions.ITestOutputHelper output)
+public sealed class ClusterLogTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 

@@ -18,7 +18,7 @@ public sealed class ClusterRevocationsTests : IAsyncLifetime
     private readonly List<(ApiKeyStore Keys, ClusterRevocations Revocations)> _nodes = [];
     private NatsServerCluster _engine = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         await File.WriteAllTextAsync(_keysFile, """
             {"keys":[
@@ -29,7 +29,7 @@ public sealed class ClusterRevocationsTests : IAsyncLifetime
         _engine = await NatsServerCluster.StartAsync();
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         foreach (var (keys, revocations) in _nodes)
         {
