@@ -48,7 +48,7 @@ public sealed class ClusterHealthTests
     /// ack), an open stream stays up; once the servers are back, healthz is 200 again and the stream goes on.
     /// </summary>
     [Fact]
-    public async Task EngineDown_Healthz503WithReason_PublishNotAcked_StreamStaysUp_AllBackAfterwards()
+    public async Task EngineDown_Healthz503WithReason_PublishNotAcked_Revoke503ThenShared_StreamStaysUp_AllBackAfterwards()
     {
         await using var cluster = await LocalCluster.StartAsync();
         var (hub1, hub2) = (cluster.Nodes[0], cluster.Nodes[1]);
@@ -71,12 +71,30 @@ public sealed class ClusterHealthTests
         Assert.Equal("unavailable", JsonDocument.Parse(refused.Body).RootElement.GetProperty("error").GetString());
         Assert.False(subscriber.Closed.IsCompleted);
 
+        // A revoke the engine cannot take: revoked on hub1 at once, 503 for the cluster, shared once the engine is back.
+        using (var revoke = new HttpRequestMessage(HttpMethod.Post, hub1.Url("v1/keys/revoke")) { Content = new StringContent("""{"id":"spare"}""", Encoding.UTF8, "application/json") })
+        using (var pending = await hub1.Http.SendAsync(revoke).OrTimeout(Timeout))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, pending.StatusCode);
+            Assert.Contains("is revoked on this node", await pending.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusWithAsync(hub1, LocalCluster.SpareKey));
+
         // All at once: one server alone has no quorum to elect a meta leader (each launch happens before its wait).
         await Task.WhenAll(Enumerable.Range(0, cluster.Engine.Count).Select(cluster.Engine.StartServerAsync));
 
         foreach (var node in cluster.Nodes)
         {
             await LocalCluster.WaitHealthyAsync(node);
+        }
+
+        // hub1 keeps offering the revocation; once the engine takes it, hub3 refuses the key too.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        while (await StatusWithAsync(cluster.Nodes[2], LocalCluster.SpareKey) != HttpStatusCode.Unauthorized)
+        {
+            Assert.True(started.Elapsed < Timeout, "the revocation never reached hub3");
+            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System, CancellationToken.None);
         }
 
         var after = await ClusterPublisher.PostAsync(hub1, "after/0", 5);
@@ -112,11 +130,17 @@ public sealed class ClusterHealthTests
         await LocalCluster.WaitHealthyAsync(hub3);
         foreach (var node in cluster.Nodes)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, node.Url("v1/stats"));
-            request.Headers.Authorization = new("Bearer", LocalCluster.ReadKey);
-            using var refused = await node.Http.SendAsync(request).OrTimeout(Timeout);
-            Assert.True(refused.StatusCode == HttpStatusCode.Unauthorized, $"{node.Name}: {refused.StatusCode}");
+            Assert.Equal(HttpStatusCode.Unauthorized, await StatusWithAsync(node, LocalCluster.ReadKey));
         }
+    }
+
+    /// <summary><c>GET /v1/stats</c> on <paramref name="node"/> with <paramref name="key"/>: its status.</summary>
+    private static async Task<HttpStatusCode> StatusWithAsync(HubNode node, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, node.Url("v1/stats"));
+        request.Headers.Authorization = new("Bearer", key);
+        using var response = await node.Http.SendAsync(request).OrTimeout(Timeout);
+        return response.StatusCode;
     }
 
     /// <summary>Polls <c>/healthz</c> until it answers <paramref name="status"/>; returns the body.</summary>

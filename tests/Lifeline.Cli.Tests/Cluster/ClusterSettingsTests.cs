@@ -33,6 +33,19 @@ public class ClusterSettingsTests
     }
 
     [Fact]
+    public async Task ClusterDemo_NatsServerNotFound_OneLineSayingHowToInstall_Exit1()
+    {
+        var runner = new CliRunner();
+        runner.Variables["PATH"] = Path.GetTempPath(); // no nats-server there
+
+        var result = await runner.RunAsync("cluster-demo", "--port", "0");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("lifeline: nats-server not found on PATH: install it (Debian: apt-get install nats-server; or https://nats.io), or set LIFELINE_NATS_SERVER", Assert.Single(result.ErrorLines));
+        Assert.Equal(string.Empty, result.Out);
+    }
+
+    [Fact]
     public void NoCluster_SingleHub()
     {
         var settings = HubHostSettings.From(HubHostSettings.BuildConfiguration(null, new Dictionary<string, string>(), []));

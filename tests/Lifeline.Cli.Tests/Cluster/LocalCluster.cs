@@ -16,6 +16,9 @@ internal sealed class LocalCluster : IAsyncDisposable
     public const string WriteKey = "write-key";
     public const string AdminKey = "admin-key";
 
+    /// <summary>A read key (id <c>spare</c>) for tests that revoke a key nobody else uses.</summary>
+    public const string SpareKey = "spare-key";
+
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     private readonly string _keysFile;
@@ -38,7 +41,8 @@ internal sealed class LocalCluster : IAsyncDisposable
             {"keys":[
               {"id":"reader","key":"{{ReadKey}}","scopes":["read"]},
               {"id":"writer","key":"{{WriteKey}}","scopes":["write"]},
-              {"id":"admin","key":"{{AdminKey}}","scopes":["admin"]}
+              {"id":"admin","key":"{{AdminKey}}","scopes":["admin"]},
+              {"id":"spare","key":"{{SpareKey}}","scopes":["read"]}
             ]}
             """);
         NatsServerCluster? engine = null;
