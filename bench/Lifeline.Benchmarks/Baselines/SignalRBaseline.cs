@@ -1,15 +1,17 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text;
 using Lifeline.Benchmarks.Hub.Load;
-using Microsoft.AspNetCore.Http.Connections;
-using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Lifeline.Benchmarks.Baselines;
 
 /// <summary>
 /// How the hub-load scenarios drive the SignalR baseline (<see cref="SignalRServerCommand"/>): lean subscribers that
 /// speak SignalR's JSON protocol over WebSockets without the negotiate request (as a client with
-/// <c>SkipNegotiation</c> does), and a publisher that is the real SignalR client, one <c>Publish</c> invocation per entry,
-/// pipelined (<c>SendAsync</c> does not wait for the server).
+/// <c>SkipNegotiation</c> does), and a publisher that speaks the same protocol, one <c>Publish</c> invocation per entry,
+/// pipelined (as the SignalR client's <c>SendAsync</c>, which does not wait for the server).
 /// </summary>
 internal static class SignalRBaseline
 {
@@ -26,47 +28,71 @@ internal static class SignalRBaseline
         Ordered: false);
 
     /// <summary>
-    /// The publisher for <see cref="HubLoadOptions.BaselinePublisher"/>: one invocation per entry, its argument the send
-    /// timestamp and padding such that the broadcast record (<c>{"type":1,"target":"entry","arguments":["…"]}</c>) is
-    /// about <paramref name="entryBytes"/>, the size of one hub entry.
+    /// The publisher for <see cref="HubLoadOptions.BaselinePublisher"/>: one non-blocking invocation of
+    /// <see cref="BroadcastHub.Publish"/> per entry (no invocation id, so no completion comes back), each its own WebSocket
+    /// message, pipelined, as a SignalR client's <c>SendAsync</c> sends it. It speaks the JSON protocol over a raw
+    /// WebSocket, as the Lifeline publisher does, so that both publishers cost the load generator's core alike (the
+    /// real SignalR client also parses every message the server sends it).
+    /// The argument is the send timestamp plus padding such that the broadcast record
+    /// (<c>{"type":1,"target":"entry","arguments":["…"]}</c>) is about <paramref name="entryBytes"/>, one hub entry.
     /// </summary>
     public static Func<Uri, PublishPace, CancellationToken, Task> Publisher(int entryBytes) =>
         (server, pace, cancellationToken) => PublishAsync(server, pace, new string('x', Math.Max(8, entryBytes - 70)), cancellationToken);
 
     private static async Task PublishAsync(Uri server, PublishPace pace, string padding, CancellationToken cancellationToken)
     {
-        var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(server, SignalRServerCommand.HubPath.TrimStart('/')), o =>
-            {
-                o.SkipNegotiation = true;
-                o.Transports = HttpTransportType.WebSockets;
-            })
-            .Build();
-        // The broadcast comes back to the publisher too (Clients.All); it is not counted.
-        using var ignored = connection.On<string>(BroadcastHub.EntryMethod, _ => { });
-        await using (connection)
+        var ws = new UriBuilder(new Uri(server, SignalRServerCommand.HubPath.TrimStart('/'))) { Scheme = server.Scheme == "https" ? "wss" : "ws" }.Uri;
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(ws, cancellationToken).ConfigureAwait(false);
+        await socket.SendAsync(Format.Handshake!, WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var draining = DrainAsync(socket, stop.Token);   // the handshake answer and the server's pings
+        var message = Encoding.UTF8.GetBytes($"{{\"type\":1,\"target\":\"{nameof(BroadcastHub.Publish)}\",\"arguments\":[\"{new string('0', 19)} {padding}\"]}}\u001e");
+        var stamp = message.AsSpan().IndexOf("\"arguments\":[\""u8) + 14;
+        try
         {
-            await connection.StartAsync(cancellationToken);
-            try
+            using var timer = new PeriodicTimer(LoadTraffic.PublishTick);
+            var lastPing = Stopwatch.GetTimestamp();
+            pace.TakeDue();
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
             {
-                using var timer = new PeriodicTimer(LoadTraffic.PublishTick);
-                pace.TakeDue();
-                while (await timer.WaitForNextTickAsync(cancellationToken))
+                var due = pace.TakeDue();
+                for (var i = 0; i < due; i++)
                 {
-                    var due = pace.TakeDue();
-                    for (var i = 0; i < due; i++)
-                    {
-                        var message = $"{Stopwatch.GetTimestamp():D19} {padding}";
-                        await connection.SendAsync(nameof(BroadcastHub.Publish), message, cancellationToken);
-                        pace.AddSent(1);
-                    }
+                    Utf8Formatter.TryFormat(Stopwatch.GetTimestamp(), message.AsSpan(stamp, 19), out _, new StandardFormat('D', 19));
+                    await socket.SendAsync(message, WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
+                    pace.AddSent(1);
+                }
+
+                if (Stopwatch.GetElapsedTime(lastPing) > TimeSpan.FromSeconds(10))
+                {
+                    await socket.SendAsync(Format.KeepAlive!, WebSocketMessageType.Text, true, cancellationToken).ConfigureAwait(false);
+                    lastPing = Stopwatch.GetTimestamp();
                 }
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            socket.Abort();
+            await draining.ConfigureAwait(false);
+        }
+    }
+
+    private static async Task DrainAsync(ClientWebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        try
+        {
+            while ((await socket.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false)).MessageType != WebSocketMessageType.Close)
             {
             }
-
-            await connection.StopAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        {
         }
     }
 }

@@ -15,6 +15,8 @@ internal static class TailCommand
         level.Validators.Add(Levels.Validate);
         var source = new Option<string[]>("--source", "-s") { Description = "Only these sources (repeat for several)", HelpName = "name", AllowMultipleArgumentsPerToken = false };
         var contains = new Option<string?>("--contains", "-c") { Description = "Only messages containing this text (case-insensitive)", HelpName = "text" };
+        var where = new Option<string[]>("--where", "-w") { Description = "Only entries whose props satisfy this predicate, evaluated by the hub, such as 'ms > 1000' or 'user = \"x\"' (repeat: all must hold)", HelpName = "predicate", AllowMultipleArgumentsPerToken = false };
+        where.Validators.Add(ValidatePredicates);
         var since = new Option<string?>("--since") { Description = "Start after this entry id, or at a time: an RFC 3339 timestamp or an age such as 30s, 10m, 2h, 1d", HelpName = "id|time" };
         var lines = new Option<int>("--lines", "-n") { Description = "Without --since: start this many ids back", DefaultValueFactory = _ => 10, HelpName = "count" }.InRange(0, 1_000_000);
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep streaming new entries until Ctrl+C; reconnect and resume if the connection drops" };
@@ -22,8 +24,8 @@ internal static class TailCommand
 
         var command = new Command("tail", "Print log entries from the hub. Connection state goes to standard error.")
         {
-            level, source, contains, since, lines, follow, json,
-        }.WithExamples("lifeline tail --level warning --source api --follow", "lifeline tail --since 10m --contains timeout --json | jq .message", "lifeline tail --since 1042 -f");
+            level, source, contains, where, since, lines, follow, json,
+        }.WithExamples("lifeline tail --level warning --source api --follow", "lifeline tail --since 10m --contains timeout --json | jq .message", "lifeline tail --since 1042 -f", "lifeline tail --where 'ms > 1000' --where 'status = 500' -f");
         command.SetAction(async (result, cancellationToken) =>
         {
             var endpoint = context.ResolveEndpoint(result);
@@ -31,7 +33,7 @@ internal static class TailCommand
             LogEntryLevel? minimum = LogLevelNames.TryParse(result.GetValue(level), out var parsed) ? parsed : null; // validated by the option
             var options = new TailOptions
             {
-                Filter = new LogFilter { MinLevel = minimum, Sources = result.GetValue(source) ?? [], Contains = result.GetValue(contains) },
+                Filter = new LogFilter { MinLevel = minimum, Sources = result.GetValue(source) ?? [], Contains = result.GetValue(contains), Where = [.. (result.GetValue(where) ?? []).Select(PropertyPredicate.Parse)] },
                 After = fromTime is null ? afterId : 0,
                 Backlog = result.GetValue(lines),
                 Follow = result.GetValue(follow),
@@ -67,6 +69,17 @@ internal static class TailCommand
 
         await writer.FlushAsync().ConfigureAwait(false);
         return ExitCodes.Ok;
+    }
+
+    private static void ValidatePredicates(System.CommandLine.Parsing.OptionResult result)
+    {
+        foreach (var token in result.Tokens)
+        {
+            if (!PropertyPredicate.TryParse(token.Value, out _, out var error))
+            {
+                result.AddError($"invalid {result.Option.Name}: {error}");
+            }
+        }
     }
 
     /// <summary>An integer is an id (entries after it); anything else is a time, absolute or an age.</summary>

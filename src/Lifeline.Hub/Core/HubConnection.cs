@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Unicode;
 using Lifeline.Hub.Auth;
+using Lifeline.Hub.Transport;
 using Lifeline.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -199,12 +200,17 @@ internal abstract partial class HubConnection(WebSocket socket, HubContext hub, 
         }
     }
 
-    /// <summary>Starts sending one text message without awaiting it; a synchronous failure is returned in the task.</summary>
-    protected ValueTask StartSend(ReadOnlyMemory<byte> message)
+    /// <summary>
+    /// Starts sending one text message without awaiting it; a synchronous failure is returned in the task. A lean
+    /// stream's socket takes <paramref name="frame"/>, the message already framed (a shared frame), when there is one.
+    /// </summary>
+    protected ValueTask StartSend(ReadOnlyMemory<byte> message, ReadOnlyMemory<byte> frame = default)
     {
         try
         {
-            return Socket.SendAsync(message, WebSocketMessageType.Text, true, CancellationToken.None);
+            return !frame.IsEmpty && Socket is PipeWebSocket lean
+                ? lean.SendFramedAsync(frame)
+                : Socket.SendAsync(message, WebSocketMessageType.Text, true, CancellationToken.None);
         }
         catch (Exception e) when (IsSocketFailure(e))
         {

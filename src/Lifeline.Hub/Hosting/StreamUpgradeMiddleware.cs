@@ -7,6 +7,7 @@ using System.Text;
 using Lifeline.Hub.Auth;
 using Lifeline.Hub.Core;
 using Lifeline.Hub.Streaming;
+using Lifeline.Hub.Transport;
 using Lifeline.Protocol;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.WebUtilities;
@@ -90,13 +91,14 @@ internal sealed class StreamUpgradeMiddleware(IServiceProvider services, string 
 
         var clientId = WebSocketEndpoints.ClientIdFrom(request.QueryValue("clientId"));
         hub.Metrics.Connected(clientId);
-        using var socket = WebSocket.CreateFromStream(new DuplexPipeStream(connection.Transport), new WebSocketCreationOptions
-        {
-            IsServer = true,
-            SubProtocol = protocol,
-            KeepAliveInterval = WebSocketEndpoints.KeepAliveIntervalFor(hub.Options.KeepAliveInterval),
-            KeepAliveTimeout = hub.Options.KeepAliveTimeout,
-        });
+        // Keep-alive on real time, as the HTTP path's ManagedWebSocket has it (the hub's TimeProvider runs the send
+        // deadline, which covers what pings cannot see).
+        using var socket = new PipeWebSocket(
+            connection.Transport,
+            protocol,
+            WebSocketEndpoints.KeepAliveIntervalFor(hub.Options.KeepAliveInterval),
+            hub.Options.KeepAliveTimeout,
+            TimeProvider.System);
         var subscriber = hub.CreateSubscriber(socket, request.Filter!, clientId, request.Key, parts.Logger);
         request = null;   // the parsed head is not kept for the life of the stream
         await hub.RunConnectionAsync(subscriber).ConfigureAwait(false);
@@ -256,58 +258,5 @@ internal sealed class StreamUpgradeMiddleware(IServiceProvider services, string 
         }
 
         private static bool Is(string name, string expected) => name.Equals(expected, StringComparison.OrdinalIgnoreCase);
-    }
-
-    /// <summary>The transport's pipes as the stream a <see cref="WebSocket"/> runs on.</summary>
-    private sealed class DuplexPipeStream(IDuplexPipe pipe) : Stream
-    {
-        private readonly Stream _input = pipe.Input.AsStream();
-        private readonly Stream _output = pipe.Output.AsStream();
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _input.ReadAsync(buffer, cancellationToken);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _input.ReadAsync(buffer, offset, count, cancellationToken);
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => _output.WriteAsync(buffer, cancellationToken);
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _output.WriteAsync(buffer, offset, count, cancellationToken);
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => _output.FlushAsync(cancellationToken);
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override void Flush() => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                // The WebSocket disposes its stream when it is aborted (ping timeout, send deadline, shutdown deadline),
-                // possibly while a send waits for a peer that reads nothing: end that wait (the send fails), or the
-                // stream's loops, and the connection, would wait for ever.
-                pipe.Output.CancelPendingFlush();
-                pipe.Input.CancelPendingRead();
-                _input.Dispose();
-                _output.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 }

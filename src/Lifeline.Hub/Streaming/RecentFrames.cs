@@ -42,10 +42,10 @@ internal sealed class RecentFrames(long maxBytes)
             }
 
             _ring.Add(frame);
-            _bytes += frame.Bytes.Length;
+            _bytes += frame.Length;
             while (_bytes > maxBytes && _ring.Count > 0)
             {
-                _bytes -= _ring.RemoveOldest().Bytes.Length;
+                _bytes -= _ring.RemoveOldest().Length;
             }
         }
     }
@@ -85,10 +85,10 @@ internal sealed class RecentFrames(long maxBytes)
             var frame = _ring[lo];
             if (frame.FirstId == firstId)
             {
-                return frame.LastId <= lastId && frame.Bytes.Length >= minBytes ? frame : null;
+                return frame.LastId <= lastId && frame.Length >= minBytes ? frame : null;
             }
 
-            nextFirstId = frame.Bytes.Length >= minBytes ? frame.FirstId : 0;
+            nextFirstId = frame.Length >= minBytes ? frame.FirstId : 0;
             return null;
         }
     }

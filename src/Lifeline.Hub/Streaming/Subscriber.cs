@@ -289,7 +289,7 @@ internal sealed partial class Subscriber : HubConnection, IFrameSender
     public bool TrySendFrame(SharedFrame frame, out Task<bool>? pending)
     {
         pending = null;
-        var send = StartSend(frame.Bytes);
+        var send = StartSend(frame.Payload, frame.Wire);
         if (!send.IsCompleted)
         {
             pending = FinishFrameAsync(send, frame);

@@ -80,7 +80,7 @@ internal sealed class SubscriberQueue(long maxBytes, IFrameSender sender)
                 return true;
             }
 
-            if (_bytes + frame.Bytes.Length > maxBytes)
+            if (_bytes + frame.Length > maxBytes)
             {
                 _frames.Clear();
                 _bytes = 0;
@@ -91,7 +91,7 @@ internal sealed class SubscriberQueue(long maxBytes, IFrameSender sender)
             else
             {
                 _frames.Enqueue(frame);
-                _bytes += frame.Bytes.Length;
+                _bytes += frame.Length;
                 if (_owner == SendOwner.Parked)
                 {
                     _owner = SendOwner.Pump;
@@ -137,7 +137,7 @@ internal sealed class SubscriberQueue(long maxBytes, IFrameSender sender)
 
                 if (_frames.TryDequeue(out var frame))
                 {
-                    _bytes -= frame.Bytes.Length;
+                    _bytes -= frame.Length;
                     return QueueItem.Of(frame);
                 }
 
@@ -205,7 +205,7 @@ internal sealed class SubscriberQueue(long maxBytes, IFrameSender sender)
         {
             if (!_closed && _frames.TryDequeue(out frame!))
             {
-                _bytes -= frame.Bytes.Length;
+                _bytes -= frame.Length;
                 return true;
             }
 

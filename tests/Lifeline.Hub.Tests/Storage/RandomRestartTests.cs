@@ -10,7 +10,6 @@ using Lifeline.Serilog;
 using Lifeline.Testing.Tasks;
 using Microsoft.Extensions.Logging;
 using Serilog;
-using Xunit.Abstractions;
 
 namespace Lifeline.Hub.Tests.Storage;
 

@@ -10,7 +10,7 @@ namespace Lifeline.Hub.Tests.Streaming;
 /// </summary>
 public class RecentFramesTests
 {
-    private static SharedFrame Frame(long first, long last, int bytes = 100) => new(new byte[bytes], first, last, (int)(last - first + 1));
+    private static SharedFrame Frame(long first, long last, int bytes = 100) => SharedFrame.FromPayload(new byte[bytes], first, last, (int)(last - first + 1));
 
     /// <summary>An unfiltered live subscriber (so live frames are built and held) that has received 10 posts of 7 entries.</summary>
     private static async Task<TestSubscriber> PublishTenFramesOfSevenAsync(HubHost hub)
@@ -50,7 +50,7 @@ public class RecentFramesTests
         recent.Add(Frame(1, 7));
         recent.Add(Frame(8, 14));
         recent.Add(Frame(15, 21));
-        recent.Add(new SharedFrame(new byte[10], 22, 30, 2));   // filtered (not contiguous): never served
+        recent.Add(SharedFrame.FromPayload(new byte[10], 22, 30, 2));   // filtered (not contiguous): never served
 
         Assert.Equal(200, recent.Bytes);
         Assert.Null(recent.Find(1, 100, 0, out var next));

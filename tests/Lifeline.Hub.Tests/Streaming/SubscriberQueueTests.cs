@@ -10,7 +10,7 @@ namespace Lifeline.Hub.Tests.Streaming;
 /// </summary>
 public class SubscriberQueueTests
 {
-    private static SharedFrame Frame(long lastId) => new(new byte[100], lastId, lastId, 1);
+    private static SharedFrame Frame(long lastId) => SharedFrame.FromPayload(new byte[100], lastId, lastId, 1);
 
     private static SubscriberQueue AcceptingQueue(long maxBytes = 1_000)
     {
