@@ -54,8 +54,8 @@ internal sealed class NatsServerCluster : IAsyncDisposable
     {
         var executable = RequiredTool.Find(ServerVariable, "apt-get install nats-server", "nats-server");
         var root = Directory.CreateTempSubdirectory("lifeline-nats-").FullName;
-        var ports = FreePorts(servers * 2);
-        var routes = string.Join(", ", Enumerable.Range(0, servers).Select(i => $"nats-route://127.0.0.1:{ports[(i * 2) + 1]}"));
+        var ports = FreePorts(servers * 3);
+        var routes = string.Join(", ", Enumerable.Range(0, servers).Select(i => $"nats-route://127.0.0.1:{ports[(i * 3) + 1]}"));
         var all = new Server[servers];
         for (var i = 0; i < servers; i++)
         {
@@ -66,11 +66,12 @@ internal sealed class NatsServerCluster : IAsyncDisposable
             // A memory cap keeps several test clusters on one machine modest; the file store is what the hub uses.
             File.WriteAllText(config, $$"""
                 server_name: {{name}}
-                listen: 127.0.0.1:{{ports[i * 2]}}
+                listen: 127.0.0.1:{{ports[i * 3]}}
+                http: 127.0.0.1:{{ports[(i * 3) + 2]}}
                 jetstream { store_dir: "{{store}}", max_memory_store: 64MB }
-                cluster { name: lifeline-test, listen: 127.0.0.1:{{ports[(i * 2) + 1]}}, routes: [{{routes}}] }
+                cluster { name: lifeline-test, listen: 127.0.0.1:{{ports[(i * 3) + 1]}}, routes: [{{routes}}] }
                 """);
-            all[i] = new Server(name, config, $"nats://127.0.0.1:{ports[i * 2]}");
+            all[i] = new Server(name, config, $"nats://127.0.0.1:{ports[i * 3]}", new Uri($"http://127.0.0.1:{ports[(i * 3) + 2]}/jsz"));
         }
 
         var cluster = new NatsServerCluster(executable, root, all);
@@ -115,16 +116,26 @@ internal sealed class NatsServerCluster : IAsyncDisposable
         server.Process = null;
     }
 
-    /// <summary>Starts server <paramref name="index"/> again on its ports and store; returns once it knows the meta leader.</summary>
-    public async Task StartServerAsync(int index)
+    /// <summary>
+    /// Starts the given servers again on their ports and stores, all at once (a lone server of three cannot find a meta
+    /// leader: a majority must run); returns once each knows the meta leader.
+    /// </summary>
+    public async Task StartServerAsync(params int[] indexes)
     {
-        if (IsRunning(index))
+        foreach (var index in indexes)
         {
-            throw new InvalidOperationException($"{_servers[index].Name} is running");
+            if (IsRunning(index))
+            {
+                throw new InvalidOperationException($"{_servers[index].Name} is running");
+            }
+
+            Launch(index);
         }
 
-        Launch(index);
-        await _servers[index].WaitForMetaLeaderAsync().ConfigureAwait(false);
+        foreach (var index in indexes)
+        {
+            await _servers[index].WaitForMetaLeaderAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>The last lines server <paramref name="index"/> logged, for a failure message.</summary>
@@ -182,9 +193,12 @@ internal sealed class NatsServerCluster : IAsyncDisposable
     }
 
     /// <summary>One server's fixed identity and its current process, whose log a reader loop follows to its end.</summary>
-    private sealed class Server(string name, string config, string url)
+    private sealed class Server(string name, string config, string url, Uri jsz)
     {
-        private const int KeptLines = 40;
+        private const int KeptLines = 60;
+
+        /// <summary>Between two looks at <c>/jsz</c>: a server's readiness is a few hundred milliseconds away.</summary>
+        private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
         private readonly Queue<string> _recent = new();
         private TaskCompletionSource _metaLeader = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -207,15 +221,45 @@ internal sealed class NatsServerCluster : IAsyncDisposable
             Reader = ReadLogAsync(process.StandardError, _metaLeader);
         }
 
+        /// <summary>
+        /// Waits until the server logs a meta leader, or its monitoring endpoint (<c>/jsz</c>) names one: a server that
+        /// rejoins does not always log it, so the endpoint is asked too, between waits on the log.
+        /// </summary>
         public async Task WaitForMetaLeaderAsync()
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            var deadline = TimeProvider.System.GetTimestamp() + (long)(Timeout.TotalSeconds * TimeProvider.System.TimestampFrequency);
+            while (!_metaLeader.Task.IsCompleted)
+            {
+                if (TimeProvider.System.GetTimestamp() > deadline)
+                {
+                    throw new TimeoutException($"nats-server {Name} found no JetStream meta leader within {Timeout.TotalSeconds:0} s; its log:\n{RecentLog()}");
+                }
+
+                if (await HasMetaLeaderAsync(http).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                await Task.WhenAny(_metaLeader.Task, Task.Delay(PollInterval, TimeProvider.System)).ConfigureAwait(false);
+            }
+
+            await _metaLeader.Task.ConfigureAwait(false);
+        }
+
+        private async Task<bool> HasMetaLeaderAsync(HttpClient http)
         {
             try
             {
-                await _metaLeader.Task.WaitAsync(Timeout).ConfigureAwait(false);
+                using var doc = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(jsz).ConfigureAwait(false));
+                return doc.RootElement.TryGetProperty("meta_cluster", out var meta)
+                    && meta.TryGetProperty("leader", out var leader)
+                    && leader.GetString() is { Length: > 0 };
             }
-            catch (TimeoutException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
             {
-                throw new TimeoutException($"nats-server {Name} found no JetStream meta leader within {Timeout.TotalSeconds:0} s; its log:\n{RecentLog()}");
+                // Not listening yet, or restarting.
+                return false;
             }
         }
 

@@ -23,6 +23,9 @@ internal sealed partial class JetStreamEntryLog
 
     private readonly SemaphoreSlim _mirrorWrite = new(1, 1);
 
+    /// <summary>Completed once the applier found or created the stream (and its first message).</summary>
+    private readonly TaskCompletionSource _streamExists = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     // Owned by the applier loop.
     private readonly List<StoredEntry> _applyEntries = [];
     private readonly List<IdempotencyRecord> _applyKeys = [];
@@ -195,6 +198,7 @@ internal sealed partial class JetStreamEntryLog
         }
 
         _streamReady = true;
+        _streamExists.TrySetResult();
     }
 
     private static bool TryReadFirstId(NatsHeaders? headers, out long firstId)

@@ -44,6 +44,7 @@ internal sealed partial class JetStreamEntryLog
     /// </summary>
     public async Task CatchUpAsync(CancellationToken cancellationToken)
     {
+        await _streamExists.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         await RefreshAsync(cancellationToken).ConfigureAwait(false);
         await _applied.WaitForAsync(Interlocked.Read(ref _streamLast), cancellationToken).ConfigureAwait(false);
         await RefreshAsync(cancellationToken).ConfigureAwait(false);

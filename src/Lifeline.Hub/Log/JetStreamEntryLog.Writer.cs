@@ -49,6 +49,9 @@ internal sealed partial class JetStreamEntryLog
     private long _batches;
     private long _racesLost;
 
+    /// <summary>Raised on the writer loop when the engine refused an append because another node's came first (for tests; must not throw).</summary>
+    internal event Action? RaceLost;
+
     private async Task WriterLoopAsync(CancellationToken stopping)
     {
         await Task.Yield();
@@ -122,6 +125,7 @@ internal sealed partial class JetStreamEntryLog
                 {
                     // Another node appended first: once the mirror has its message, the keys are checked again and ids rebuilt.
                     Interlocked.Increment(ref _racesLost);
+                    RaceLost?.Invoke();
                     await _applied.WaitForAsync(Math.Max(streamLast, sequence + 1), linked.Token).ConfigureAwait(false);
                     continue;
                 }
