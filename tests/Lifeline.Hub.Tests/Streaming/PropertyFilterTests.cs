@@ -27,7 +27,7 @@ public class PropertyFilterTests
         Entry("slow for x", """{"ms":2500.5,"user":"x","status":500,"http":{"path":"/Orders/7"}}""", LogEntryLevel.Error, "db"),
         Entry("string ms", """{"ms":"5000","user":"x"}"""),
         Entry("null user", """{"ms":3,"user":null}""", LogEntryLevel.Warning, "auth"),
-        Entry("last slow", """{"ms":1001,"user":"z"}""", LogEntryLevel.Critical),
+        Entry("last slow", """{"ms":1001,"user":"z","big":1e999}""", LogEntryLevel.Critical),
     ];
 
     /// <summary>Ids 9..11, published after <see cref="Mixed"/>: each case below ends with one of them.</summary>
@@ -35,7 +35,7 @@ public class PropertyFilterTests
     [
         Entry("marker 9", """{"ms":9999,"user":"x","status":500,"http":{"path":"/orders/9"}}""", LogEntryLevel.Critical, "db"),
         Entry("marker 10", """{"ms":0,"user":"x"}""", LogEntryLevel.Critical, "db"),
-        Entry("marker 11", """{"ms":0,"user":null}""", LogEntryLevel.Critical, "db"),
+        Entry("marker 11", """{"ms":0,"user":null,"big":5}""", LogEntryLevel.Critical, "db"),
     ];
 
     [Theory]
@@ -47,6 +47,7 @@ public class PropertyFilterTests
     [InlineData("where=http.path%20contains%20%22orders%22", new long[] { 5, 9 })]
     [InlineData("where=user%20%3D%20null", new long[] { 7, 11 })]
     [InlineData("levels=warning,critical", new long[] { 7, 8, 9, 10, 11 })]
+    [InlineData("where=big%20%3E%200&where=user%20!%3D%20%22q%22", new long[] { 8, 11 })] // 8's big, 1e999, compares as infinity
     [InlineData("levels=error,critical&source=api&source=db", new long[] { 5, 8, 9, 10, 11 })]
     public async Task Stream_Where_OnlyMatchingEntriesCrossTheWire(string query, long[] expected)
     {
@@ -173,6 +174,29 @@ public class PropertyFilterTests
             var predicate = PropertyPredicate.Parse(text);
             Assert.False(predicate.Matches(doc.RootElement), text);
             Assert.False(predicate.Matches(null), text);
+        }
+    }
+
+    [Fact]
+    public void Predicate_ArbitraryText_ParsesOrNamesTheFault_NeverThrows()
+    {
+        // Predicates come from query strings anyone can send: every text either parses (and its canonical form parses
+        // back equal) or gets a message; none throws.
+        const string Alphabet = "ab.\"\\ =!<>-_@$0123456789eE+truefalsnul contains\u00e9\t{}[],";
+        var random = new Random(16);
+        using var props = JsonDocument.Parse("""{"a":{"b":1},"b":"x","big":1e999}""");
+        for (var i = 0; i < 20_000; i++)
+        {
+            var text = new string([.. Enumerable.Range(0, random.Next(0, 24)).Select(_ => Alphabet[random.Next(Alphabet.Length)])]);
+            if (PropertyPredicate.TryParse(text, out var predicate, out var error))
+            {
+                Assert.Equal(predicate, PropertyPredicate.Parse(predicate.ToString()));
+                predicate.Matches(props.RootElement);
+            }
+            else
+            {
+                Assert.False(string.IsNullOrEmpty(error));
+            }
         }
     }
 }
