@@ -110,6 +110,38 @@ public class PropertyFilterTests
         Assert.Equal(message, body.RootElement.GetProperty("message").GetString());
     }
 
+    [Fact]
+    public async Task Query_TooManyOrTooLongPredicates_OrAnUnknownLevel_Is400InvalidFilter()
+    {
+        await using var hub = await HubHost.StartAsync();
+        var seventeen = string.Concat(Enumerable.Range(0, 17).Select(i => $"&where=p{i}%20%3D%201"));
+        var sixteen = string.Concat(Enumerable.Range(0, 16).Select(i => $"&where=p{i}%20%3D%201"));
+        var cases = new (string Query, string? Message)[]
+        {
+            ("limit=1" + seventeen, "where: at most 16 predicates"),
+            ("limit=1" + sixteen, null),
+            ("where=" + Uri.EscapeDataString("s = \"" + new string('x', 1019) + "\""), "where: a predicate is at most 1024 characters"),
+            ("where=" + Uri.EscapeDataString("s = \"" + new string('x', 1018) + "\""), null),
+            ("levels=warning,loud", "levels: unknown level 'loud' (expected a comma-separated list of trace, debug, information, warning, error, critical)"),
+            ("levels=,", "levels: must name at least one level"),
+        };
+
+        foreach (var (query, message) in cases)
+        {
+            using var response = await hub.Http.GetAsync("v1/logs?" + query).OrTimeout(Timeout);
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            if (message is null)
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                continue;
+            }
+
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("invalid_filter", body.RootElement.GetProperty("error").GetString());
+            Assert.Equal(message, body.RootElement.GetProperty("message").GetString());
+        }
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
