@@ -139,6 +139,35 @@ public class DashboardTailTests
     }
 
     [Fact]
+    public async Task History_NewerPagesForwardToTheEnd_HomeAndEndKeys()
+    {
+        await using var hub = await ServedHub.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(hub.Url) };
+        await PostAsync(http, 1, 1_200);
+        await using var browser = await Browser.LaunchAsync();
+        var page = browser.Page;
+
+        await page.GotoAsync($"{hub.Url}/?fromId=1");
+        await page.WaitForFunctionAsync("() => window.lifelineDashboard.entries.length === 500"); // a page of history
+        Assert.Equal("history", await page.Locator("#status").TextContentAsync());
+        await page.ClickAsync("#newer");
+        await page.WaitForFunctionAsync("() => window.lifelineDashboard.entries.length === 1000");
+        await page.ClickAsync("#newer");
+        await page.WaitForFunctionAsync("() => window.lifelineDashboard.entries.length === 1200");
+        await page.WaitForSelectorAsync("#newer[hidden]", new() { State = WaitForSelectorState.Attached });
+        Assert.Equal("history (end)", await page.Locator("#status").TextContentAsync());
+        Assert.Equal(Enumerable.Range(1, 1_200).Select(i => (long)i), await page.EvaluateAsync<long[]>("() => window.lifelineDashboard.entries.map(e => e.id)"));
+
+        await page.Locator("#list").FocusAsync();
+        await page.Keyboard.PressAsync("Home");
+        await page.WaitForSelectorAsync("#rows .row[data-id='1']");
+        Assert.True(await page.Locator("#rows .row[data-id='1']").IsVisibleAsync());
+        await page.Keyboard.PressAsync("End");
+        await page.WaitForSelectorAsync("#rows .row[data-id='1200']");
+        Assert.True(await page.Locator("#rows .row[data-id='1200']").IsVisibleAsync());
+    }
+
+    [Fact]
     public async Task View_InTheUrlWithoutTheKey_DetailPanel_Keyboard_TimeZone_SharedUrlOpensTheSameView()
     {
         using var keys = new KeysFile();
