@@ -41,6 +41,7 @@ export const state = {
   volume: new Map(),            // second (epoch) -> counts per level
   charts: { ingest: [] },
   previous: null,
+  renderTimes: [],              // ms spent drawing the list, per frame (the last 1,000; reported by the tests)
   firstRowsAt: null,            // performance.now() when the first rows were drawn (reported by the tests)
   copied: null,
   detailEntry: null,            // the entry the detail panel shows
