@@ -1,3 +1,5 @@
+using Lifeline.Hub.Storage;
+using Lifeline.Protocol;
 using Lifeline.Testing.Tasks;
 using Lifeline.Tests.Shared;
 
@@ -112,6 +114,60 @@ public sealed class ClusterLogTests
         Assert.Equal(4, marker.Result.FirstId);
         await b.Sink.WaitForAsync(4).OrTimeout(Timeout);
         Assert.Equal(["x", "once-1", "once-2", "end"], b.Sink.Entries.Select(e => e.Message));
+    }
+
+    [Fact]
+    public async Task ASqliteMirror_ResumesAfterItsStoredPosition_AndKeepsTheKeysItStored()
+    {
+        await using var cluster = await NatsServerCluster.StartAsync();
+        var db = Path.Combine(Path.GetTempPath(), $"lifeline-mirror-{Guid.NewGuid():N}.db");
+        try
+        {
+            HubOptions SqliteNode()
+            {
+                var o = ClusterNode.Options(cluster, "a");
+                o.Store = HubStoreKind.Sqlite;
+                o.SqlitePath = db;
+                return o;
+            }
+
+            await using var b = await ClusterNode.StartAsync(ClusterNode.Options(cluster, "b"));
+            (PublishResult Result, bool Replayed) kept;
+            long applied;
+            await using (var a = await ClusterNode.StartAsync(SqliteNode()))
+            {
+                kept = await a.AppendAsync("kept", "one", "two").OrTimeout(Timeout);
+                await a.AppendAsync("k2", "three").OrTimeout(Timeout);
+                await a.Log.CatchUpAsync(CancellationToken.None).OrTimeout(Timeout);
+                applied = a.Log.Engine.AppliedSequence;
+            }
+
+            // While a is down the log moves on through b.
+            var later = await b.AppendAsync("later", "four", "five").OrTimeout(Timeout);
+            Assert.Equal(4, later.Result.FirstId);
+
+            await using var again = await ClusterNode.StartAsync(SqliteNode());
+
+            // It starts where its file says, before it reads anything from the engine...
+            Assert.Equal(applied, again.Log.Engine.AppliedSequence);
+            Assert.Equal(3, again.Log.LastId);
+
+            // ...reads only what it missed, and answers a key it stored before the restart from its file.
+            await again.Log.CatchUpAsync(CancellationToken.None).OrTimeout(Timeout);
+            await again.Sink.WaitForAsync(2).OrTimeout(Timeout);
+            Assert.Equal([4L, 5L], again.Sink.Entries.Select(e => e.Id));
+            Assert.Equal((kept.Result, true), await again.AppendAsync("kept", "one", "two").OrTimeout(Timeout));
+            var page = new List<StoredEntry>();
+            await again.Log.ReadAsync(0, 100, page, CancellationToken.None);
+            Assert.Equal(["one", "two", "three", "four", "five"], page.Select(e => e.Message));
+        }
+        finally
+        {
+            foreach (var file in Directory.GetFiles(Path.GetDirectoryName(db)!, Path.GetFileName(db) + "*"))
+            {
+                File.Delete(file);
+            }
+        }
     }
 
     /// <summary>Completes when <paramref name="node"/>'s next append is refused because another node's came first.</summary>
