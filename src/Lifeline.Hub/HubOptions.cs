@@ -147,6 +147,44 @@ public sealed class HubOptions
     /// <value>Default: 500 ms to 5 s.</value>
     public (TimeSpan Min, TimeSpan Max) ReconnectJitter { get; set; } = (TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5));
 
+    /// <summary>
+    /// The NATS servers of a JetStream cluster (<c>nats://host:port</c>) whose stream holds the log; several hubs given
+    /// the same servers and <see cref="ClusterStream"/> act as one hub (docs/cluster.md). Empty: a single-node hub whose
+    /// log is <see cref="Store"/>. In a cluster, <see cref="Store"/> is the node's local mirror of the stream.
+    /// </summary>
+    /// <value>Default: empty (no cluster).</value>
+    public IList<string> ClusterUrls { get; set; } = [];
+
+    /// <summary>The JetStream stream that holds the cluster's log (created when missing).</summary>
+    /// <value>Default: <c>LIFELINE</c>.</value>
+    public string ClusterStream { get; set; } = "LIFELINE";
+
+    /// <summary>The subject the cluster's log is published on (the stream's only subject).</summary>
+    /// <value>Default: <c>lifeline.log</c>.</value>
+    public string ClusterSubject { get; set; } = "lifeline.log";
+
+    /// <summary>How many servers keep a copy of the stream; an ack means this many have it (a majority acknowledged it).</summary>
+    /// <value>Default: 3.</value>
+    public int ClusterReplicas { get; set; } = 3;
+
+    /// <summary>This node's name in the cluster: in <c>/v1/stats</c>, and in the ids of its appends to the stream.</summary>
+    /// <value>Default: the machine name and the process id.</value>
+    public string ClusterNodeName { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    /// <summary>
+    /// How long a publish waits for the engine (through leader elections and reconnects) before it is answered with
+    /// <c>unavailable</c>; a publisher then retries with the same key (docs/cluster.md, "Failures").
+    /// </summary>
+    /// <value>Default: 10 seconds.</value>
+    public TimeSpan ClusterAppendTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often a node asks the engine for the stream's state (leader, first and last sequence) and applies its retention to the mirror.</summary>
+    /// <value>Default: 2 seconds.</value>
+    public TimeSpan ClusterStatusInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Whether <see cref="ClusterUrls"/> names any server.</summary>
+    public bool IsCluster => ClusterUrls.Count > 0;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -181,9 +219,50 @@ public sealed class HubOptions
             throw new ArgumentException("SqlitePath is required for the SQLite store", nameof(SqlitePath));
         }
 
+        if (IsCluster)
+        {
+            ValidateCluster();
+        }
+
         if (ReconnectJitter.Min < TimeSpan.Zero || ReconnectJitter.Max < ReconnectJitter.Min)
         {
             throw new ArgumentException("ReconnectJitter must be 0 <= Min <= Max", nameof(ReconnectJitter));
+        }
+    }
+
+    private void ValidateCluster()
+    {
+        foreach (var url in ClusterUrls)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("nats" or "tls" or "ws" or "wss") || uri.Port <= 0)
+            {
+                throw new ArgumentException($"ClusterUrls: '{url}' is not a NATS server URL such as nats://host:4222", nameof(ClusterUrls));
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(ClusterStream) || ClusterStream.IndexOfAny([' ', '.', '*', '>', '/', '\\']) >= 0)
+        {
+            throw new ArgumentException($"ClusterStream '{ClusterStream}' must be a JetStream stream name (no spaces, '.', '*', '>', '/' or '\\')", nameof(ClusterStream));
+        }
+
+        if (string.IsNullOrWhiteSpace(ClusterSubject) || ClusterSubject.Contains(' ', StringComparison.Ordinal) || ClusterSubject.IndexOfAny(['*', '>']) >= 0)
+        {
+            throw new ArgumentException($"ClusterSubject '{ClusterSubject}' must be a plain NATS subject (no spaces or wildcards)", nameof(ClusterSubject));
+        }
+
+        if (ClusterReplicas is < 1 or > 5)
+        {
+            throw new ArgumentException("ClusterReplicas must be 1 to 5 (JetStream's limit)", nameof(ClusterReplicas));
+        }
+
+        if (string.IsNullOrWhiteSpace(ClusterNodeName))
+        {
+            throw new ArgumentException("ClusterNodeName is required in a cluster", nameof(ClusterNodeName));
+        }
+
+        if (ClusterAppendTimeout <= TimeSpan.Zero || ClusterStatusInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("ClusterAppendTimeout and ClusterStatusInterval must be positive", ClusterAppendTimeout <= TimeSpan.Zero ? nameof(ClusterAppendTimeout) : nameof(ClusterStatusInterval));
         }
     }
 }

@@ -52,6 +52,15 @@ internal sealed class IdempotencyCache(IdempotencyLimits limits, TimeProvider ti
         }
     }
 
+    /// <summary>The remembered answer of <paramref name="key"/>, if any (completed or pending).</summary>
+    public Task<PublishResult>? TryGet(string key)
+    {
+        lock (_lock)
+        {
+            return _answers.GetValueOrDefault(key);
+        }
+    }
+
     /// <summary>Forgets a key whose ingest failed (so a retry stores the entries).</summary>
     public void Remove(string key)
     {

@@ -15,4 +15,7 @@ internal sealed class IngestWork(List<EntryFields> entries, string? idempotencyK
 
     /// <summary>Set by the writer when it assigns ids; reported once the batch is committed.</summary>
     public PublishResult? Result { get; set; }
+
+    /// <summary>Set by a cluster log when the key was found already stored by the engine (the answer is the first one: <c>Replayed</c>).</summary>
+    public bool Replayed { get; set; }
 }

@@ -31,7 +31,7 @@ internal sealed partial class LogHub : IAsyncDisposable
         _logger = loggers.CreateLogger<LogHub>();
         Context = new HubContext(o, metrics, o.TimeProvider);
         Connections = connections;
-        Log = new LocalEntryLog(o, metrics, _logger);
+        Log = o.IsCluster ? new JetStreamEntryLog(o, metrics, _logger) : new LocalEntryLog(o, metrics, _logger);
         FanOut = new FanOut(o, metrics);
         StartedAt = Time.GetUtcNow();
     }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Lifeline.Hub.Auth;
 using Lifeline.Hub.Core;
 using Lifeline.Hub.Storage;
+using Lifeline.Hub.Streaming;
 using Lifeline.Protocol;
 using Microsoft.AspNetCore.Http;
 
@@ -79,7 +80,7 @@ internal sealed class QueryEndpoint(LogHub hub, HubAuth auth)
 
                 scanned = e.Id;
                 examined++;
-                if (filter.Matches(e.Level, e.Source, e.Message))
+                if (filter.Matches(e))
                 {
                     matched.Add(e);
                     if (matched.Count == limit)

@@ -1,6 +1,7 @@
 using Lifeline.Hub.Auth;
 using Lifeline.Hub.Core;
 using Lifeline.Hub.Hosting;
+using Lifeline.Hub.Log;
 using Lifeline.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -80,7 +81,25 @@ internal sealed partial class HttpIngestEndpoint(LogHub hub, HubAuth auth, ILogg
         }
 
         var key = context.Request.Headers["Idempotency-Key"].ToString();
-        var (result, replayed) = await hub.IngestAsync(entries, string.IsNullOrEmpty(key) ? null : key, context.RequestAborted).ConfigureAwait(false);
+        PublishResult result;
+        bool replayed;
+        try
+        {
+            (result, replayed) = await hub.IngestAsync(entries, string.IsNullOrEmpty(key) ? null : key, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (EngineUnavailableException e)
+        {
+            // A cluster node whose engine did not take the batch: nothing was acked; the client retries (with its key).
+            await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.Unavailable, e.Message).ConfigureAwait(false);
+            return;
+        }
+        catch (ProtocolException e) when (e.ErrorCode == ErrorCodes.TooLarge)
+        {
+            hub.Metrics.BadInput(e.ErrorCode);
+            await HttpResults.ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, e.ErrorCode, e.Message).ConfigureAwait(false);
+            return;
+        }
+
         if (replayed)
         {
             context.Response.Headers["Idempotent-Replayed"] = "true";

@@ -98,6 +98,15 @@ internal sealed partial class IngestConnection : HubConnection
                     var (result, _) = await (await pending.ConfigureAwait(false)).ConfigureAwait(false);
                     answer = new AckMessage(@ref, result.Count, result.FirstId, result.LastId);
                 }
+                catch (EngineUnavailableException e)
+                {
+                    // A cluster node whose engine did not take the batch: never an ack; the client retries the same ref.
+                    answer = new ErrorMessage(@ref, ErrorCodes.Unavailable, e.Message, null);
+                }
+                catch (ProtocolException e) when (e.ErrorCode == ErrorCodes.TooLarge)
+                {
+                    answer = new ErrorMessage(@ref, e.ErrorCode, e.Message, null);
+                }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     LogIngestFailed(Logger, e, ClientId);

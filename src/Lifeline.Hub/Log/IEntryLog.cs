@@ -6,8 +6,8 @@ namespace Lifeline.Hub.Log;
 
 /// <summary>
 /// The hub's log of entries: it assigns ids, makes entries durable, answers publishes, and hands every committed batch,
-/// in id order, to its <see cref="ICommitSink"/>. Today's implementation is <see cref="LocalEntryLog"/> (one writer loop
-/// over the memory or SQLite store); a replicated log plugs in here.
+/// in id order, to its <see cref="ICommitSink"/>. Implementations: <see cref="LocalEntryLog"/> (one writer loop over the memory or
+/// SQLite store) and <see cref="JetStreamEntryLog"/> (a cluster node: the log is a NATS JetStream stream, mirrored locally).
 /// <para>
 /// Contract: ids are contiguous and assigned once; a publish is answered only after its entries are committed and handed
 /// to the sink; the sink's calls never overlap. <see cref="ReadAsync"/> may run concurrently with everything.
@@ -26,6 +26,9 @@ internal interface IEntryLog : IAsyncDisposable
 
     /// <summary>The encoded bytes of the retained entries.</summary>
     long Bytes { get; }
+
+    /// <summary>The engine's and the mirror's state of a cluster node (<see cref="JetStreamEntryLog"/>); <see langword="null"/> for a single-node log.</summary>
+    EngineStatus? Engine { get; }
 
     /// <summary>Opens the log and starts delivering committed batches to <paramref name="sink"/>.</summary>
     ValueTask StartAsync(ICommitSink sink, CancellationToken cancellationToken);

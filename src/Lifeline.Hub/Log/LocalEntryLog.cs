@@ -70,6 +70,8 @@ internal sealed partial class LocalEntryLog : IEntryLog
 
     public long Bytes => _store.Bytes;
 
+    public EngineStatus? Engine => null;
+
     public async ValueTask StartAsync(ICommitSink sink, CancellationToken cancellationToken)
     {
         _sink = sink;

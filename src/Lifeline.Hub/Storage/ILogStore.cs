@@ -38,6 +38,25 @@ internal interface ILogStore : IAsyncDisposable
     /// </summary>
     ValueTask<long> ReadAsync(long afterId, int max, List<StoredEntry> into, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The position of the replicated log this store mirrors (a JetStream stream sequence), as committed with the last
+    /// <see cref="AppendMirroredAsync"/>; 0 for a store that mirrors nothing. A durable store keeps it across restarts.
+    /// </summary>
+    long Position { get; }
+
+    /// <summary>
+    /// <see cref="AppendAsync"/> for a mirror: <paramref name="position"/> is committed with the entries (all or nothing),
+    /// so a restarted node resumes its mirror right after what it stored.
+    /// </summary>
+    ValueTask AppendMirroredAsync(IReadOnlyList<StoredEntry> entries, IReadOnlyList<IdempotencyRecord> keys, long position, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes the entries before id <paramref name="keepFromId"/> (a mirror follows its log's retention). When
+    /// <paramref name="keepFromId"/> is past <see cref="LastId"/> + 1 the store becomes empty and <see cref="LastId"/> moves
+    /// to <paramref name="keepFromId"/> - 1 (the log's retention removed ids this mirror never had).
+    /// </summary>
+    ValueTask DeleteBeforeAsync(long keepFromId, CancellationToken cancellationToken);
+
     /// <summary>Deletes entries received before <paramref name="receivedBeforeTicks"/> and the oldest beyond the size limits.</summary>
     ValueTask EnforceRetentionAsync(long receivedBeforeTicks, CancellationToken cancellationToken);
 }

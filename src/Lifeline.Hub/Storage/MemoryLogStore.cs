@@ -12,6 +12,7 @@ internal sealed class MemoryLogStore(int maxEntries, long maxBytes) : ILogStore
     private readonly Ring<StoredEntry> _ring = new(Math.Min(maxEntries, 1024));
     private long _bytes;
     private long _lastId;
+    private long _position;
 
     public long LastId { get { lock (_lock) { return _lastId; } } }
 
@@ -21,6 +22,8 @@ internal sealed class MemoryLogStore(int maxEntries, long maxBytes) : ILogStore
 
     public long Bytes { get { lock (_lock) { return _bytes; } } }
 
+    public long Position { get { lock (_lock) { return _position; } } }
+
     public ValueTask OpenAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     public ValueTask<IReadOnlyList<IdempotencyRecord>> ReadIdempotencyKeysAsync(CancellationToken cancellationToken) =>
@@ -28,6 +31,12 @@ internal sealed class MemoryLogStore(int maxEntries, long maxBytes) : ILogStore
 
     /// <summary>Appends the entries; the hub's in-memory cache is the only record of <paramref name="keys"/>, as nothing here outlives the process.</summary>
     public ValueTask AppendAsync(IReadOnlyList<StoredEntry> entries, IReadOnlyList<IdempotencyRecord> keys, CancellationToken cancellationToken)
+    {
+        Add(entries);
+        return ValueTask.CompletedTask;
+    }
+
+    private void Add(IReadOnlyList<StoredEntry> entries)
     {
         lock (_lock)
         {
@@ -53,6 +62,32 @@ internal sealed class MemoryLogStore(int maxEntries, long maxBytes) : ILogStore
                     EvictOldest();
                 }
             }
+        }
+    }
+
+    public ValueTask AppendMirroredAsync(IReadOnlyList<StoredEntry> entries, IReadOnlyList<IdempotencyRecord> keys, long position, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            // Under one lock with the entries: a reader never sees the position ahead of them.
+            Add(entries);
+            _position = position;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask DeleteBeforeAsync(long keepFromId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            while (_ring.Count > 0 && _lastId - _ring.Count + 1 < keepFromId)
+            {
+                EvictOldest();
+            }
+
+            // Invariant kept: an empty ring's oldest id is _lastId + 1.
+            _lastId = Math.Max(_lastId, keepFromId - 1);
         }
 
         return ValueTask.CompletedTask;

@@ -25,6 +25,7 @@ internal sealed class SqliteEntryInserter : IDisposable
     private readonly sqlite3_stmt _many;
     private readonly sqlite3_stmt _one;
     private readonly sqlite3_stmt _key;
+    private readonly sqlite3_stmt _position;
     private byte[] _utf8 = new byte[256];
 
     public SqliteEntryInserter(SqliteConnection connection)
@@ -41,6 +42,7 @@ internal sealed class SqliteEntryInserter : IDisposable
 
             // A key the hub forgot may come again: its new answer replaces the old one (and moves to the newest end).
             _key = Prepare("INSERT OR REPLACE INTO idempotency (key, count, first_id, last_id, received) VALUES (?, ?, ?, ?, ?)", prepared);
+            _position = Prepare("INSERT INTO meta (key, value) VALUES ('position', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", prepared);
         }
         catch
         {
@@ -50,11 +52,11 @@ internal sealed class SqliteEntryInserter : IDisposable
     }
 
     /// <summary>
-    /// Appends the entries and the idempotency answers in one transaction: when this returns they are committed (and as
+    /// Appends the entries, the idempotency answers and (for a mirror) the log position in one transaction: when this returns they are committed (and as
     /// durable as the connection's <c>synchronous</c> setting makes a commit); when it throws (<see cref="SqliteException"/>
     /// from SQLite), none is.
     /// </summary>
-    public void Append(IReadOnlyList<StoredEntry> entries, IReadOnlyList<IdempotencyRecord> keys)
+    public void Append(IReadOnlyList<StoredEntry> entries, IReadOnlyList<IdempotencyRecord> keys, long? position = null)
     {
         Step(_begin);
         try
@@ -68,6 +70,12 @@ internal sealed class SqliteEntryInserter : IDisposable
                 Check(raw.sqlite3_bind_int64(_key, 4, k.Result.LastId));
                 Check(raw.sqlite3_bind_int64(_key, 5, k.ReceivedTicks));
                 Step(_key);
+            }
+
+            if (position is { } p)
+            {
+                Check(raw.sqlite3_bind_int64(_position, 1, p));
+                Step(_position);
             }
 
             Step(_commit);
@@ -108,7 +116,7 @@ internal sealed class SqliteEntryInserter : IDisposable
 
     public void Dispose()
     {
-        foreach (var stmt in new[] { _begin, _commit, _rollback, _one, _many, _key })
+        foreach (var stmt in new[] { _begin, _commit, _rollback, _one, _many, _key, _position })
         {
             stmt.Dispose();
         }

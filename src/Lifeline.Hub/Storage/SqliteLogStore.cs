@@ -39,6 +39,7 @@ internal sealed class SqliteLogStore(string path, bool synchronousFull, long? ma
     private long _oldestId = 1;
     private long _count;
     private long _bytes;
+    private long _position;
 
     public long LastId => Interlocked.Read(ref _lastId);
 
@@ -47,6 +48,8 @@ internal sealed class SqliteLogStore(string path, bool synchronousFull, long? ma
     public long Count => Interlocked.Read(ref _count);
 
     public long Bytes => Interlocked.Read(ref _bytes);
+
+    public long Position => Interlocked.Read(ref _position);
 
     public async ValueTask OpenAsync(CancellationToken cancellationToken)
     {
@@ -66,7 +69,7 @@ internal sealed class SqliteLogStore(string path, bool synchronousFull, long? ma
             """);
         using (var cmd = _writer.CreateCommand())
         {
-            cmd.CommandText = "SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0), COUNT(*), COALESCE(SUM(LENGTH(json)), 0), (SELECT value FROM meta WHERE key = 'lastId') FROM entries";
+            cmd.CommandText = "SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0), COUNT(*), COALESCE(SUM(LENGTH(json)), 0), (SELECT value FROM meta WHERE key = 'lastId'), (SELECT value FROM meta WHERE key = 'position') FROM entries";
             using var r = cmd.ExecuteReader();
             r.Read();
             var min = r.GetInt64(0);
@@ -78,6 +81,7 @@ internal sealed class SqliteLogStore(string path, bool synchronousFull, long? ma
             _count = r.GetInt64(2);
             _bytes = r.GetInt64(3);
             _oldestId = _count == 0 ? _lastId + 1 : min;
+            _position = r.IsDBNull(5) ? 0 : r.GetInt64(5);
         }
 
         _insert = new SqliteEntryInserter(_writer);
@@ -97,10 +101,33 @@ internal sealed class SqliteLogStore(string path, bool synchronousFull, long? ma
         return ValueTask.FromResult<IReadOnlyList<IdempotencyRecord>>(records);
     }
 
-    public ValueTask AppendAsync(IReadOnlyList<StoredEntry> entries, IReadOnlyList<IdempotencyRecord> keys, CancellationToken cancellationToken)
+    public ValueTask AppendAsync(IReadOnlyList<StoredEntry> entries, IReadOnlyList<IdempotencyRecord> keys, CancellationToken cancellationToken) =>
+        Append(entries, keys, null);
+
+    public ValueTask AppendMirroredAsync(IReadOnlyList<StoredEntry> entries, IReadOnlyList<IdempotencyRecord> keys, long position, CancellationToken cancellationToken) =>
+        Append(entries, keys, position);
+
+    public ValueTask DeleteBeforeAsync(long keepFromId, CancellationToken cancellationToken)
+    {
+        if (keepFromId > LastId + 1)
+        {
+            // Ids this mirror never had: remembered as used, like ids retention deleted.
+            Interlocked.Exchange(ref _lastId, keepFromId - 1);
+        }
+
+        DeleteBefore(keepFromId);
+        return ValueTask.CompletedTask;
+    }
+
+    private ValueTask Append(IReadOnlyList<StoredEntry> entries, IReadOnlyList<IdempotencyRecord> keys, long? position)
     {
         // Committed when Append returns; the positions below move only then, so a failed batch leaves them as they were.
-        _insert!.Append(entries, keys);
+        _insert!.Append(entries, keys, position);
+        if (position is { } p)
+        {
+            Interlocked.Exchange(ref _position, p);
+        }
+
         if ((_keysSinceTrim += keys.Count) >= KeysPerTrim)
         {
             ForgetKeys(keys[^1].ReceivedTicks);

@@ -59,7 +59,7 @@ internal sealed class SharedFrame
     /// </summary>
     public static void Build(IReadOnlyList<StoredEntry> source, LogFilter filter, int maxFrameBytes, List<SharedFrame> into)
     {
-        Func<StoredEntry, bool>? include = filter.MatchesAll ? null : e => filter.Matches(e.Level, e.Source, e.Message);
+        Func<StoredEntry, bool>? include = filter.MatchesAll ? null : filter.Matches;
         var start = 0;
         while (start < source.Count)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 
 namespace Lifeline.Protocol;
 
@@ -20,6 +21,15 @@ public sealed class LogFilter : IEquatable<LogFilter>
     /// <summary>Exact sources, any of which matches; empty for any source.</summary>
     public IReadOnlyList<string> Sources { get; init; } = [];
 
+    /// <summary>Exact levels, any of which matches; empty for any level (<see cref="MinLevel"/> applies as well when set).</summary>
+    public IReadOnlyList<LogEntryLevel> Levels { get; init; } = [];
+
+    /// <summary>Conditions on <c>props</c>, all of which must hold; empty for none.</summary>
+    public IReadOnlyList<PropertyPredicate> Where { get; init; } = [];
+
+    /// <summary>The most <c>where</c> predicates one filter may have.</summary>
+    public const int MaxPredicates = 16;
+
     /// <summary>Case-insensitive substring of the message, or <see langword="null"/>.</summary>
     public string? Contains { get; init; }
 
@@ -30,13 +40,21 @@ public sealed class LogFilter : IEquatable<LogFilter>
     public bool Matches(LogEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return (After is not { } after || entry.Id > after) && Matches(entry.Level, entry.Source, entry.Message);
+        return (After is not { } after || entry.Id > after) && Matches(entry.Level, entry.Source, entry.Message) && MatchesProperties(entry.Properties);
     }
 
-    /// <summary>Whether an entry with these fields satisfies the content conditions (all but <see cref="After"/>).</summary>
+    /// <summary>
+    /// Whether an entry with these fields satisfies the level, source and text conditions (all but <see cref="After"/>
+    /// and <see cref="Where"/>: see <see cref="MatchesProperties"/>).
+    /// </summary>
     public bool Matches(LogEntryLevel level, string source, string message)
     {
         if (MinLevel is { } min && level < min)
+        {
+            return false;
+        }
+
+        if (Levels.Count > 0 && !Levels.Contains(level))
         {
             return false;
         }
@@ -49,12 +67,26 @@ public sealed class LogFilter : IEquatable<LogFilter>
         return Contains is null || message.Contains(Contains, StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>Whether this filter's content conditions match everything (no level, source or text condition).</summary>
-    public bool MatchesAll => MinLevel is null && Sources.Count == 0 && Contains is null;
+    /// <summary>Whether an entry's <c>props</c> (<see langword="null"/> when it has none) satisfy every <see cref="Where"/> predicate.</summary>
+    public bool MatchesProperties(JsonElement? properties)
+    {
+        foreach (var predicate in Where)
+        {
+            if (!predicate.Matches(properties))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether this filter's content conditions match everything (no level, source, text or property condition).</summary>
+    public bool MatchesAll => MinLevel is null && Levels.Count == 0 && Sources.Count == 0 && Contains is null && Where.Count == 0;
 
     /// <summary>Returns a copy with <see cref="After"/> replaced (<see cref="All"/> itself when that is the result: filters are immutable).</summary>
     public LogFilter WithAfter(long? after) =>
-        after is null && MatchesAll ? All : new() { MinLevel = MinLevel, Sources = Sources, Contains = Contains, After = after };
+        after is null && MatchesAll ? All : new() { MinLevel = MinLevel, Levels = Levels, Sources = Sources, Contains = Contains, Where = Where, After = after };
 
     /// <summary>Encodes the filter as query parameters (no leading <c>?</c>; empty when it has no condition).</summary>
     public string ToQueryString()
@@ -70,6 +102,11 @@ public sealed class LogFilter : IEquatable<LogFilter>
             Add("level", LogLevelNames.GetName(level));
         }
 
+        if (Levels.Count > 0)
+        {
+            Add("levels", string.Join(',', Levels.Select(LogLevelNames.GetName)));
+        }
+
         foreach (var source in Sources)
         {
             Add("source", source);
@@ -78,6 +115,11 @@ public sealed class LogFilter : IEquatable<LogFilter>
         if (Contains is not null)
         {
             Add("contains", Contains);
+        }
+
+        foreach (var predicate in Where)
+        {
+            Add("where", predicate.ToString());
         }
 
         if (After is { } after)
@@ -110,7 +152,9 @@ public sealed class LogFilter : IEquatable<LogFilter>
         ArgumentNullException.ThrowIfNull(parameters);
         filter = null;
         LogEntryLevel? level = null;
+        List<LogEntryLevel>? levels = null;
         List<string>? sources = null;
+        List<PropertyPredicate>? where = null;
         string? contains = null;
         long? after = null;
         foreach (var (name, value) in parameters)
@@ -125,6 +169,44 @@ public sealed class LogFilter : IEquatable<LogFilter>
                     }
 
                     level = parsed;
+                    break;
+                case "levels":
+                    levels = [];
+                    foreach (var part in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        if (!LogLevelNames.TryParse(part, out var one))
+                        {
+                            error = $"levels: unknown level '{part}' (expected a comma-separated list of {string.Join(", ", LogLevelNames.Canonical)})";
+                            return false;
+                        }
+
+                        if (!levels.Contains(one))
+                        {
+                            levels.Add(one);
+                        }
+                    }
+
+                    if (levels.Count == 0)
+                    {
+                        error = "levels: must name at least one level";
+                        return false;
+                    }
+
+                    break;
+                case "where":
+                    if (!PropertyPredicate.TryParse(value, out var predicate, out var whereError))
+                    {
+                        error = $"where: {whereError}";
+                        return false;
+                    }
+
+                    if ((where ??= []).Count == MaxPredicates)
+                    {
+                        error = $"where: at most {MaxPredicates} predicates";
+                        return false;
+                    }
+
+                    where.Add(predicate);
                     break;
                 case "source":
                     if (value is null || value.Length > LogEntry.MaxSourceLength)
@@ -157,9 +239,17 @@ public sealed class LogFilter : IEquatable<LogFilter>
         }
 
         // No condition at all (the usual stream): the shared instance, so an idle unfiltered stream holds no filter of its own.
-        filter = level is null && sources is null && contains is null && after is null
+        filter = level is null && levels is null && sources is null && contains is null && where is null && after is null
             ? All
-            : new LogFilter { MinLevel = level, Sources = sources is null ? [] : sources.ToArray(), Contains = contains, After = after };
+            : new LogFilter
+            {
+                MinLevel = level,
+                Levels = levels is null ? [] : levels.ToArray(),
+                Sources = sources is null ? [] : sources.ToArray(),
+                Contains = contains,
+                Where = where is null ? [] : where.ToArray(),
+                After = after,
+            };
         error = null;
         return true;
     }
@@ -199,7 +289,7 @@ public sealed class LogFilter : IEquatable<LogFilter>
     /// <summary>Equal when every condition is equal (sources compared in order).</summary>
     public bool Equals(LogFilter? other) =>
         other is not null && MinLevel == other.MinLevel && Contains == other.Contains && After == other.After
-        && Sources.SequenceEqual(other.Sources, StringComparer.Ordinal);
+        && Sources.SequenceEqual(other.Sources, StringComparer.Ordinal) && Levels.SequenceEqual(other.Levels) && Where.SequenceEqual(other.Where);
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => Equals(obj as LogFilter);
@@ -211,6 +301,16 @@ public sealed class LogFilter : IEquatable<LogFilter>
         foreach (var s in Sources)
         {
             hash = HashCode.Combine(hash, s);
+        }
+
+        foreach (var l in Levels)
+        {
+            hash = HashCode.Combine(hash, l);
+        }
+
+        foreach (var p in Where)
+        {
+            hash = HashCode.Combine(hash, p);
         }
 
         return hash;

@@ -24,6 +24,42 @@ public class TailTests
     }
 
     [Fact]
+    public async Task Tail_Where_HubFiltersOnProperties()
+    {
+        await using var hub = await ServedHub.StartAsync();
+        await hub.SendAsync("""
+            {"message":"fast","props":{"ms":12,"user":"x"}}
+            {"message":"slow","props":{"ms":1500,"user":"y"}}
+            {"message":"slow for x","props":{"ms":2500,"user":"x"}}
+            {"message":"no props"}
+            """, "--ndjson");
+
+        var entries = await hub.AllEntriesAsync("--where", "ms > 1000", "-w", "user = \"x\"");
+
+        Assert.Equal(["slow for x"], entries.Select(e => e.GetProperty("message").GetString()));
+    }
+
+    [Fact]
+    public async Task Tail_Levels_OnlyThoseLevels()
+    {
+        await using var hub = await ServedHub.StartAsync();
+        await hub.SendAsync(ServedHub.Mixed, "--ndjson");
+
+        var entries = await hub.AllEntriesAsync("--levels", "debug,critical");
+
+        Assert.Equal([5L, 6L], entries.Select(e => e.GetProperty("id").GetInt64()));
+    }
+
+    [Fact]
+    public async Task Tail_InvalidWhere_IsAUsageErrorNamingThePredicate()
+    {
+        var result = await CliRunner.RunOnceAsync("tail", "--url", "http://127.0.0.1:9", "--where", "ms >");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("invalid --where: 'ms >': expected a value after the operator", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Tail_Json_PrintsEntriesAsTheHubSentThem()
     {
         await using var hub = await ServedHub.StartAsync();

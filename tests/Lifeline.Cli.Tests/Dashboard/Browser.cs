@@ -11,6 +11,9 @@ namespace Lifeline.Cli.Tests.Dashboard;
 /// </summary>
 internal sealed class Browser : IAsyncDisposable
 {
+    /// <summary>The pages' time zone: not UTC (and a half-hour offset), so local and UTC times always differ.</summary>
+    public const string TimeZone = "Asia/Kolkata";
+
     private readonly IPlaywright _playwright;
     private readonly IBrowser _browser;
 
@@ -39,15 +42,42 @@ internal sealed class Browser : IAsyncDisposable
                 Headless = true,
                 Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
             });
-            var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
-            page.SetDefaultTimeout(30_000);
-            return new Browser(playwright, browser, page);
+            return new Browser(playwright, browser, await NewPageAsync(browser));
         }
         catch
         {
             playwright.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A page in a new browser context (its own session storage), as someone else opening a shared link.</summary>
+    public async Task<IPage> NewPageAsync()
+    {
+        var page = await NewPageAsync(_browser);
+        page.Request += (_, request) => { lock (Requests) { Requests.Add(request.Url); } };
+        return page;
+    }
+
+    private static async Task<IPage> NewPageAsync(IBrowser browser)
+    {
+        var page = await browser.NewPageAsync(new()
+        {
+            ViewportSize = new() { Width = 1280, Height = 800 },
+            TimezoneId = TimeZone,
+            Permissions = ["clipboard-read", "clipboard-write"],
+        });
+        page.SetDefaultTimeout(30_000);
+        return page;
+    }
+
+    /// <summary>Appends a line to artifacts/dashboard-figures.txt (figures the tests measure and report, never assert).</summary>
+    public static void Report(string line)
+    {
+        var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "?";
+        var path = Path.Combine(Repository.Root, "artifacts", "dashboard-figures.txt");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.AppendAllText(path, $"{DateTimeOffset.UtcNow:u} {line} (loadavg {load})\n");
     }
 
     /// <summary>Saves a full-page screenshot as artifacts/screenshots/<paramref name="name"/>.png and returns its path.</summary>

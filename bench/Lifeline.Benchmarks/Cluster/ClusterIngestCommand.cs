@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using Lifeline.Hub;
+using Lifeline.Hub.Log;
+using Lifeline.Hub.Monitoring;
+using Lifeline.Hub.Storage;
+using Lifeline.Protocol;
+using Lifeline.Tests.Shared;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Lifeline.Benchmarks.Cluster;
+
+/// <summary>
+/// <c>cluster-ingest [--entries N] [--nodes 3] [--publishers P] [--batch 100]</c>: issue 13's ingest figure. Starts 3
+/// nats-server processes (JetStream, an R3 stream) and <c>--nodes</c> cluster logs in this process (the engine side of
+/// a hub node, without HTTP), each with <c>--publishers</c> concurrent publishers appending <c>--batch</c>-entry
+/// requests until <c>--entries</c> are acked; prints acked entries/s, the races lost (appends rebuilt after another
+/// node's), ack latency, and the process's CPU per entry. Run it with <c>--nodes 1</c> in the same session for the
+/// one-writer ratio. Everything (servers included) stops before it returns.
+/// </summary>
+public sealed class ClusterIngestCommand : IBenchCommand
+{
+    /// <inheritdoc />
+    public string Name => "cluster-ingest";
+
+    /// <inheritdoc />
+    public string Description => "cluster log ingest: N nodes appending 100-entry requests to an R3 JetStream stream (3 nats-server processes)";
+
+    /// <inheritdoc />
+    public async Task<int> RunAsync(string[] args)
+    {
+        var total = BenchArgs.Int(args, "--entries", 300_000);
+        var nodeCount = BenchArgs.Int(args, "--nodes", 3);
+        var publishers = BenchArgs.Int(args, "--publishers", 8);
+        var batch = BenchArgs.Int(args, "--batch", 100);
+        await using var engine = await NatsServerCluster.StartAsync();
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        await using var disposeServices = services;
+        var nodes = new List<JetStreamEntryLog>();
+        try
+        {
+            for (var n = 0; n < nodeCount; n++)
+            {
+                var options = new HubOptions { ClusterUrls = [.. engine.Urls], ClusterNodeName = $"bench{n}", ClusterReplicas = 3 };
+                var metrics = new HubMetrics(services.GetRequiredService<IMeterFactory>(), Options.Create(options));
+                var log = new JetStreamEntryLog(options, metrics, NullLogger.Instance);
+                await log.StartAsync(new NullSink(), CancellationToken.None);
+                nodes.Add(log);
+            }
+
+            foreach (var node in nodes)
+            {
+                await node.CatchUpAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+            }
+
+            var requests = MakeRequests(batch);
+
+            // Warm up (JIT, connections, stream files), then measure.
+            await RunAsync(nodes, publishers, requests, Math.Max(total / 10, batch * publishers * nodeCount), null);
+            var latencies = new List<double>();
+            var races = nodes.Sum(n => n.Engine.RacesLost);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var watch = Stopwatch.StartNew();
+            var acked = await RunAsync(nodes, publishers, requests, total, latencies);
+            watch.Stop();
+            var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+            latencies.Sort();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"cluster-ingest: {acked / watch.Elapsed.TotalSeconds:N0} entries/s acked ({acked:N0} in {acked / batch:N0} requests of {batch}, {nodeCount} node(s) x {publishers} publishers, R3 stream on 3 nats-server 2.9 processes); " +
+                $"ack latency p50 {Percentile(latencies, 0.50):N1} ms, p99 {Percentile(latencies, 0.99):N1} ms; races lost {nodes.Sum(n => n.Engine.RacesLost) - races:N0}; " +
+                $"{used.TotalMicroseconds / acked:N2} us CPU per entry in this process"));
+            return 0;
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<long> RunAsync(List<JetStreamEntryLog> nodes, int publishers, List<EntryFields>[] requests, int total, List<double>? latencies)
+    {
+        long acked = 0;
+        long started = 0;
+        var batch = requests[0].Count;
+        async Task PublishAsync(JetStreamEntryLog node, int seed)
+        {
+            var i = seed;
+            while (Interlocked.Add(ref started, batch) <= total)
+            {
+                var begin = Stopwatch.GetTimestamp();
+                var (result, _) = await node.AppendAsync(requests[i++ % requests.Length], null, CancellationToken.None);
+                var ms = Stopwatch.GetElapsedTime(begin).TotalMilliseconds;
+                Interlocked.Add(ref acked, result.Count);
+                if (latencies is not null)
+                {
+                    lock (latencies)
+                    {
+                        latencies.Add(ms);
+                    }
+                }
+            }
+        }
+
+        await Task.WhenAll(nodes.SelectMany((node, n) => Enumerable.Range(0, publishers).Select(p => PublishAsync(node, (n * publishers) + p))));
+        return acked;
+    }
+
+    private static List<EntryFields>[] MakeRequests(int batch)
+    {
+        var random = new Random(13);
+        return [.. Enumerable.Range(0, 16).Select(_ => Enumerable.Range(0, batch).Select(i => new EntryFields
+        {
+            Level = LogEntryLevel.Information,
+            Source = $"service-{random.Next(8)}",
+            Message = $"request {random.Next()} handled in {random.Next(1000)} ms " + new string('x', 60 + random.Next(40)),
+        }).ToList())];
+    }
+
+    private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
+
+    private sealed class NullSink : ICommitSink
+    {
+        public void Publish(IReadOnlyList<StoredEntry> batch)
+        {
+        }
+
+        public void Deliver()
+        {
+        }
+    }
+}
