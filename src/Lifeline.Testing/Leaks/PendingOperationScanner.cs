@@ -15,10 +15,6 @@ internal static class PendingOperationScanner
 {
     private const int MaxChainDepth = 64;
 
-    // The scope an execution context carries never changes (a context is immutable: setting an AsyncLocal makes a new
-    // one), so it is read once per context for the life of the context, not once per scan.
-    private static readonly ConditionalWeakTable<ExecutionContext, StrongBox<LeakScope?>> s_scopeOfContext = [];
-
     /// <summary>
     /// The pending operations <paramref name="owned"/> keeps. A task registered with an id at or below
     /// <paramref name="afterTaskId"/> is skipped unread: a scope passes the mark taken when it began, since a task that
@@ -29,9 +25,23 @@ internal static class PendingOperationScanner
     public static List<PendingOperation> Scan(Func<LeakScope?, bool> owned, LeakOptions options, IReadOnlySet<object>? baseline, bool applyIgnores = true, int afterTaskId = 0)
     {
         var found = new List<PendingOperation>();
+        var scopes = new Dictionary<ExecutionContext, LeakScope?>(ReferenceEqualityComparer.Instance);
 
-        static LeakScope? ScopeOf(ExecutionContext? context) =>
-            context is null ? null : s_scopeOfContext.GetValue(context, static c => new StrongBox<LeakScope?>(RuntimeInternals.ReadAsyncLocal(c, LeakScope.CurrentLocal))).Value;
+        LeakScope? ScopeOf(ExecutionContext? context)
+        {
+            if (context is null)
+            {
+                return null;
+            }
+
+            if (!scopes.TryGetValue(context, out var scope))
+            {
+                scope = RuntimeInternals.ReadAsyncLocal(context, LeakScope.CurrentLocal);
+                scopes[context] = scope;
+            }
+
+            return scope;
+        }
 
         var boxes = new Dictionary<Task, (IAsyncStateMachine Machine, LeakScope? Scope)>(ReferenceEqualityComparer.Instance);
         foreach (var task in RuntimeInternals.SnapshotActiveTasks())
