@@ -31,7 +31,6 @@ public static class HubEndpointRouteBuilderExtensions
         }
 
         var sp = endpoints.ServiceProvider;
-        var hub = sp.GetRequiredService<LogHub>();
         var ingest = sp.GetRequiredService<HttpIngestEndpoint>();
         var query = sp.GetRequiredService<QueryEndpoint>();
         var stats = sp.GetRequiredService<StatsEndpoint>();
@@ -45,7 +44,7 @@ public static class HubEndpointRouteBuilderExtensions
         group.Map("/v1/stream", sockets.StreamAsync);
         group.Map("/v1/ingest", sockets.IngestAsync);
         group.MapGet("/v1/stats", stats.HandleStatsAsync);
-        group.MapGet("/healthz", context => StatsEndpoint.HandleHealthAsync(context, hub));
+        group.MapGet("/healthz", stats.HandleHealthAsync);
         group.MapPost("/v1/keys/revoke", errors.Guard(revoke.HandleAsync));
         return group;
     }

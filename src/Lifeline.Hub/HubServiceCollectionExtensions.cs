@@ -51,6 +51,13 @@ public static class HubServiceCollectionExtensions
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<LogHub>();
         services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton(sp =>
+        {
+            // Shared only by clustered nodes that check keys: a single hub, or one without keys, shares nothing.
+            var o = sp.GetRequiredService<IOptions<HubOptions>>().Value;
+            var settings = o.IsCluster && o.RequireAuthentication ? new ClusterRevocationSettings([.. o.ClusterUrls], o.ClusterNodeName, o.ClusterReplicas) : null;
+            return new ClusterRevocations(sp.GetRequiredService<ApiKeyStore>(), settings, o.TimeProvider, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ClusterRevocations>>());
+        });
         services.AddSingleton(sp => new HubAuth(sp.GetRequiredService<ApiKeyStore>(), sp.GetRequiredService<IOptions<HubOptions>>().Value, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<HubAuth>>()));
         services.AddSingleton<HttpIngestEndpoint>();
         services.AddSingleton<RevokeEndpoint>();

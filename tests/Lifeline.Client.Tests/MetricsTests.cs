@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Lifeline.Client.Tests.Infrastructure;
 using Lifeline.Testing.Tasks;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Lifeline.Client.Tests;
 
@@ -22,6 +23,9 @@ public class MetricsTests
             Assert.True(await messages.MoveNextAsync().AsTask().OrTimeout(TimeSpan.FromSeconds(30))); // the echo
         }
 
+        // A MeterListener, not MetricCollector: without a meter factory every client has its own meter named
+        // Lifeline.Client, and a MetricCollector listens to the first such meter's instrument only (another test's
+        // client, in a parallel run); this listener takes every Lifeline.Client meter and keeps this client's series.
         var measured = new Dictionary<string, double>();
         using (var listener = new MeterListener())
         {
@@ -95,28 +99,9 @@ public class MetricsTests
     /// <summary>The client names that report <c>lifeline.client.state</c> on meters of <paramref name="factory"/>.</summary>
     private static string[] SeriesOf(TestMeterFactory factory)
     {
-        var names = new List<string>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Scope == factory && instrument.Name == "lifeline.client.state")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<int>((_, _, tags, _) =>
-        {
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "lifeline.client.name")
-                {
-                    names.Add((string)tag.Value!);
-                }
-            }
-        });
-        listener.Start();
-        listener.RecordObservableInstruments();
-        return [.. names.Order(StringComparer.Ordinal)];
+        using var state = new MetricCollector<int>(factory, "Lifeline.Client", "lifeline.client.state");
+        state.RecordObservableInstruments();
+        return [.. state.GetMeasurementSnapshot().Select(m => (string)m.Tags["lifeline.client.name"]!).Order(StringComparer.Ordinal)];
     }
 
     /// <summary>A host's meter factory as Microsoft.Extensions.Diagnostics implements it: one meter per name, owned and disposed by the factory.</summary>

@@ -2,6 +2,8 @@ using System.Net.WebSockets;
 using Lifeline.Client.Tests.Infrastructure;
 using Lifeline.Testing.Tasks;
 using Lifeline.Testing.Time;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Lifeline.Client.Tests;
 
@@ -151,10 +153,10 @@ public class ReceiveTests
     {
         await using var server = await TestServer.StartAsync();
         server.OnAccepted = c => c.SendManyAsync(3);
-        var logs = new ListLoggerFactory();
+        var logs = new FakeLogCollector();
         var options = TestOptions.For(server.GetUri());
         options.EnableReadAll = false;
-        options.LoggerFactory = logs;
+        options.LoggerFactory = new LoggerFactory([new FakeLoggerProvider(logs)]);
         await using var client = new LifelineClient(options);
         var events = new EventRecorder(client);
         var received = new List<string>();
@@ -182,7 +184,7 @@ public class ReceiveTests
         Assert.All(errors, e => Assert.Equal(ErrorCategory.Handler, e.Category));
         Assert.Contains(errors, e => e.Exception.Message == "handler bug");
         Assert.Contains(errors, e => e.Exception.Message == "connected handler bug");
-        Assert.Contains(logs.Entries, e => e.Id.Id == 7 && e.Message.Contains("MessageReceived handler threw", StringComparison.Ordinal));
+        Assert.Contains(logs.GetSnapshot(), e => e.Id.Id == 7 && e.Message.Contains("MessageReceived handler threw", StringComparison.Ordinal));
         Assert.Equal(ClientState.Connected, client.State);
     }
 

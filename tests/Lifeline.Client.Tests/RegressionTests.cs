@@ -2,6 +2,8 @@ using Lifeline.Client.Tests.Infrastructure;
 using Lifeline.Testing.Leaks;
 using Lifeline.Testing.Tasks;
 using Lifeline.Testing.Time;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Lifeline.Client.Tests;
 
@@ -47,10 +49,10 @@ public class RegressionTests
     {
         await using var server = await TestServer.StartAsync();
         var time = new ManualTimeProvider();
-        var logs = new ListLoggerFactory();
+        var logs = new FakeLogCollector();
         var options = TestOptions.For(server.GetUri(), time);
         options.InactivityTimeout = TimeSpan.FromSeconds(10);
-        options.LoggerFactory = logs;
+        options.LoggerFactory = new LoggerFactory([new FakeLoggerProvider(logs)]);
         await using var client = new LifelineClient(options);
         var events = await EventRecorder.StartAsync(client);
         await events.ConnectedAsync();
@@ -83,7 +85,7 @@ public class RegressionTests
         Assert.Equal(2, events.Count<ConnectedEventArgs>());
         Assert.Equal(2, server.TotalConnections);
         Assert.Equal(2, client.GetSnapshot().ConnectionAttempts);
-        Assert.Contains(logs.Entries, e => e.Id.Id == 8 && e.Message.Contains("late close event of connection 1", StringComparison.Ordinal));
+        Assert.Contains(logs.GetSnapshot(), e => e.Id.Id == 8 && e.Message.Contains("late close event of connection 1", StringComparison.Ordinal));
     }
 
     private static async Task<string> RoundTripAsync(TestServer server, LifelineClient client)

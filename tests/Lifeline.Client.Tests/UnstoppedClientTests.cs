@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using Lifeline.Client.Tests.Infrastructure;
 using Lifeline.Testing.Tasks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Lifeline.Client.Tests;
 
@@ -11,17 +13,17 @@ public class UnstoppedClientTests
     {
         await using var server = await TestServer.StartAsync();
         server.RejectStatus = 401; // the client faults at once, so nothing of it is left running to keep it alive
-        var logs = new ListLoggerFactory();
+        var logs = new FakeLogCollector();
 
         await StartAndAbandonAsync(server, logs);
-        for (var i = 0; i < 20 && !logs.Entries.Any(e => e.Id.Id == 12); i++)
+        for (var i = 0; i < 20 && !logs.GetSnapshot().Any(e => e.Id.Id == 12); i++)
         {
             GC.Collect();
             GC.WaitForPendingFinalizers();
             await Task.Yield();
         }
 
-        var warning = Assert.Single(logs.Entries, e => e.Id.Id == 12);
+        var warning = Assert.Single(logs.GetSnapshot(), e => e.Id.Id == 12);
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
         Assert.Contains("garbage-collected without StopAsync/DisposeAsync", warning.Message, StringComparison.Ordinal);
         Assert.Contains("UnstoppedClientTests.StartAndAbandonAsync", warning.Message, StringComparison.Ordinal);
@@ -32,21 +34,21 @@ public class UnstoppedClientTests
     public async Task AStoppedClient_IsCollectedSilently()
     {
         await using var server = await TestServer.StartAsync();
-        var logs = new ListLoggerFactory();
+        var logs = new FakeLogCollector();
 
         await StartAndStopAsync(server, logs);
         GC.Collect();
         GC.WaitForPendingFinalizers();
 
-        Assert.DoesNotContain(logs.Entries, e => e.Id.Id == 12);
-        Assert.Contains(logs.Entries, e => e.Id.Id == 10); // it did start and stop
+        Assert.DoesNotContain(logs.GetSnapshot(), e => e.Id.Id == 12);
+        Assert.Contains(logs.GetSnapshot(), e => e.Id.Id == 10); // it did start and stop
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static async Task StartAndAbandonAsync(TestServer server, ListLoggerFactory logs)
+    private static async Task StartAndAbandonAsync(TestServer server, FakeLogCollector logs)
     {
         var options = TestOptions.For(server.GetUri());
-        options.LoggerFactory = logs;
+        options.LoggerFactory = new LoggerFactory([new FakeLoggerProvider(logs)]);
         var client = new LifelineClient(options);
         var faulted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         client.Error += (_, e) =>
@@ -61,10 +63,10 @@ public class UnstoppedClientTests
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static async Task StartAndStopAsync(TestServer server, ListLoggerFactory logs)
+    private static async Task StartAndStopAsync(TestServer server, FakeLogCollector logs)
     {
         var options = TestOptions.For(server.GetUri());
-        options.LoggerFactory = logs;
+        options.LoggerFactory = new LoggerFactory([new FakeLoggerProvider(logs)]);
         var client = new LifelineClient(options);
         await client.StartAsync(CancellationToken.None);
         await client.WaitUntilConnectedAsync(CancellationToken.None).OrTimeout(TimeSpan.FromSeconds(30));

@@ -7,14 +7,16 @@ namespace Lifeline.Benchmarks.Hub;
 
 /// <summary>
 /// <c>hub-compare [--only signalr,lifeline-1,lifeline-100] [--scenarios throughput,latency,idle] [--step-seconds S]
-/// [--seconds S] [--rate R] [--subscribers N] [--connections N] [--hold S] [--verbose]</c>: the hub against an in-box
+/// [--seconds S] [--rate R] [--subscribers N] [--connections N] [--hold S] [--before PATH] [--verbose]</c>: the hub against an in-box
 /// SignalR server side by side in one run, each server in its own process pinned to core 0 (a fresh one per scenario)
 /// and the load on core 1, driven the same way: 100 lean subscribers, ~200-byte entries. Contenders: SignalR (default
 /// options, one invocation per entry), Lifeline one entry per publish message (pipelined, as a line-by-line logger
 /// publishes) and Lifeline 100 entries per publish. Scenarios: deliveries/s at the best rate every subscriber keeps up
 /// with (a geometric ramp, then bisection) with the server's CPU per delivery; latency p99 at 2,000 entries/s with the
 /// server's share of its core; server memory per idle connection 3 s after 5,000 connect. Prints <c>uptime</c> before
-/// and after, the table and the ratios to SignalR. Bounded: about 4 minutes with the defaults.
+/// and after, the table and the ratios to SignalR. Bounded: about 4 minutes with the defaults. <c>--before PATH</c>
+/// adds the hub of another build (the Lifeline.Benchmarks.dll of an older commit) as <c>before-1</c> and
+/// <c>before-100</c>, for a before/after in the same run.
 /// </summary>
 public sealed class HubCompareCommand : IBenchCommand
 {
@@ -44,7 +46,16 @@ public sealed class HubCompareCommand : IBenchCommand
             new Contender(SignalR, "SignalR (in-box, defaults), 1 per publish", ["signalr-server"], o => { o.Format = SignalRBaseline.Format; o.BaselinePublisher = SignalRBaseline.Publisher(o.EntryBytes); }),
             new Contender("lifeline-1", "Lifeline, 1 entry per publish", ["hub-server", "memory"], o => o.PerPublish = 1),
             new Contender("lifeline-100", "Lifeline, 100 entries per publish", ["hub-server", "memory"], o => o.PerPublish = 100),
-        }.Where(c => only.Contains(c.Key)).ToArray();
+        }.Where(c => only.Contains(c.Key)).ToList();
+        if (Option(args, "--before", "") is { Length: > 0 } beforeBuild)
+        {
+            contenders.InsertRange(1, new[]
+            {
+                new Contender("before-1", "Lifeline before (--before), 1 entry per publish", ["hub-server", "memory"], o => o.PerPublish = 1, beforeBuild),
+                new Contender("before-100", "Lifeline before (--before), 100 entries per publish", ["hub-server", "memory"], o => o.PerPublish = 100, beforeBuild),
+            }.Where(c => only.Contains(c.Key.Replace("before", "lifeline", StringComparison.Ordinal))));
+        }
+
 
         var cores = Environment.ProcessorCount;   // before this process pins itself to one
         var before = Uptime();
@@ -92,7 +103,7 @@ public sealed class HubCompareCommand : IBenchCommand
                 var watch = Stopwatch.StartNew();
                 try
                 {
-                    await using var server = await ServerProcess.StartAsync(core: 0, contender.ServerArguments);
+                    await using var server = await ServerProcess.StartAsync(core: 0, contender.ServerArguments, assembly: contender.Assembly);
                     server.Target(options);
                     using var deadline = new CancellationTokenSource(ScenarioDeadline);
                     var progress = verbose ? new Progress<HubLoadProgress>(p => Console.Error.WriteLine($"  {contender.Key} {scenario}: {p.Phase} {p.Count:N0} {p.PerSecond:N0}/s")) : null;
@@ -119,7 +130,7 @@ public sealed class HubCompareCommand : IBenchCommand
         return failed == 0 ? 0 : 1;
     }
 
-    private static void PrintTable(Contender[] contenders, Dictionary<(string, HubLoadScenario), HubLoadResult> results, int subscribers, int rate, int connections, int hold)
+    private static void PrintTable(IReadOnlyList<Contender> contenders, Dictionary<(string, HubLoadScenario), HubLoadResult> results, int subscribers, int rate, int connections, int hold)
     {
         HubLoadResult? Get(string key, HubLoadScenario scenario) => results.GetValueOrDefault((key, scenario));
         var signalR = Get(SignalR, HubLoadScenario.Throughput);
@@ -170,6 +181,23 @@ public sealed class HubCompareCommand : IBenchCommand
             Console.WriteLine($"(b) 100 per publish at least 6.5M deliveries/s: {hundred.EntriesPerSecond / 1e6:N2}M, {Met(hundred.EntriesPerSecond >= 6_500_000)}");
         }
 
+        foreach (var n in new[] { "1", "100" })
+        {
+            var now = Get("lifeline-" + n, HubLoadScenario.Throughput);
+            var then = Get("before-" + n, HubLoadScenario.Throughput);
+            var nowLatency = Get("lifeline-" + n, HubLoadScenario.Latency);
+            var thenLatency = Get("before-" + n, HubLoadScenario.Latency);
+            if (now is not null && then is not null)
+            {
+                Console.WriteLine($"lifeline-{n} against before-{n}: deliveries/s x{now.EntriesPerSecond / then.EntriesPerSecond:N2}, server CPU per delivery x{now.ServerMicrosecondsPerDelivery / then.ServerMicrosecondsPerDelivery:N2}");
+            }
+
+            if (nowLatency is not null && thenLatency is not null)
+            {
+                Console.WriteLine($"lifeline-{n} against before-{n} at {nowLatency.IngestedPerSecond:N0}/s: p99 {nowLatency.P99Ms:N2} against {thenLatency.P99Ms:N2} ms, hub CPU {nowLatency.ServerCpuPercent:N0}% against {thenLatency.ServerCpuPercent:N0}%, CPU per delivery x{nowLatency.ServerMicrosecondsPerDelivery / thenLatency.ServerMicrosecondsPerDelivery:N2}");
+            }
+        }
+
         foreach (var key in new[] { "lifeline-1", "lifeline-100" })
         {
             if (Get(key, HubLoadScenario.IdleMemory) is { } idle)
@@ -209,5 +237,5 @@ public sealed class HubCompareCommand : IBenchCommand
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 
-    private sealed record Contender(string Key, string Label, string[] ServerArguments, Action<HubLoadOptions> Configure);
+    private sealed record Contender(string Key, string Label, string[] ServerArguments, Action<HubLoadOptions> Configure, string? Assembly = null);
 }

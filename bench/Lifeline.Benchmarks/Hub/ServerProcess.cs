@@ -39,11 +39,15 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>The server's process id.</summary>
     public int Id => _process.Id;
 
-    /// <summary>Starts <c>&lt;this benchmark&gt; <paramref name="arguments"/></c> on <paramref name="core"/> and waits for its <c>LISTENING</c> line.</summary>
-    public static async Task<ServerProcess> StartAsync(int core, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <summary>
+    /// Starts <c>&lt;this benchmark&gt; <paramref name="arguments"/></c> (or the benchmark build at
+    /// <paramref name="assembly"/>: another commit's hub, for a before/after in one run) on <paramref name="core"/> and
+    /// waits for its <c>LISTENING</c> line.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(int core, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, string? assembly = null)
     {
         var info = new ProcessStartInfo("taskset") { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var a in new[] { "-c", core.ToString(System.Globalization.CultureInfo.InvariantCulture), "dotnet", typeof(ServerProcess).Assembly.Location }.Concat(arguments))
+        foreach (var a in new[] { "-c", core.ToString(System.Globalization.CultureInfo.InvariantCulture), "dotnet", assembly ?? typeof(ServerProcess).Assembly.Location }.Concat(arguments))
         {
             info.ArgumentList.Add(a);
         }

@@ -15,7 +15,7 @@ internal sealed class LeakCheckBench : IBenchCommand
     private const int AsyncOps = 2_000_000;
     private const int SuiteTests = 400;
     private const int SuiteRequestsPerTest = 500;
-    private const int SuiteRuns = 5;
+    private const int SuiteRuns = 9;
 
     public string Name => "leaks";
 
@@ -33,22 +33,39 @@ internal sealed class LeakCheckBench : IBenchCommand
         Console.WriteLine($"async method that yields, tracking off: {off,8:F1} ns/op");
         Console.WriteLine($"async method that yields, tracking on:  {on,8:F1} ns/op  ({on / off:F2}x)");
 
-        // A whole suite, verifier off and on, alternated so both see the same machine: the median of each.
-        var offRuns = new List<double>();
-        var onRuns = new List<double>();
-        await SuiteMillisecondsAsync(verify: true);
+        // A whole suite, verifier off and on, alternated so each sees the same machine: the median of each, wall time
+        // and the process's CPU time (steadier on a shared machine). Two steps between off and on split the cost: the
+        // runtime's task registry on, then each test also in its own scope (an AsyncLocal), no check.
+        var modes = new (string Name, bool Tracking, SuiteMode Mode)[]
+        {
+            ("verifier off", false, SuiteMode.Plain),
+            ("registry only", true, SuiteMode.Plain),
+            ("+ a scope each", true, SuiteMode.Scoped),
+            ("verifier on", true, SuiteMode.Verified),
+        };
+        var wall = modes.Select(_ => new List<double>()).ToArray();
+        var cpu = modes.Select(_ => new List<double>()).ToArray();
+        SetTracking(true);
+        await SuiteAsync(SuiteMode.Verified);
         for (var run = 0; run < SuiteRuns; run++)
         {
-            SetTracking(false);
-            offRuns.Add(await SuiteMillisecondsAsync(verify: false));
-            SetTracking(true);
-            onRuns.Add(await SuiteMillisecondsAsync(verify: true));
+            for (var m = 0; m < modes.Length; m++)
+            {
+                SetTracking(modes[m].Tracking);
+                var (w, c) = await SuiteAsync(modes[m].Mode);
+                wall[m].Add(w);
+                cpu[m].Add(c);
+            }
         }
 
-        var offMedian = Median(offRuns);
-        var onMedian = Median(onRuns);
-        Console.WriteLine($"suite of {SuiteTests} parallel tests, verifier off: {offMedian,8:F0} ms (median of {SuiteRuns})");
-        Console.WriteLine($"suite of {SuiteTests} parallel tests, verifier on:  {onMedian,8:F0} ms (median of {SuiteRuns}, {(onMedian / offMedian - 1) * 100:+0;-0}%)");
+        SetTracking(true);
+        var (wallOff, cpuOff) = (Median(wall[0]), Median(cpu[0]));
+        for (var m = 0; m < modes.Length; m++)
+        {
+            var (w, c) = (Median(wall[m]), Median(cpu[m]));
+            Console.WriteLine($"suite of {SuiteTests} parallel tests, {modes[m].Name,-15} {w,6:F0} ms wall ({(w / wallOff - 1) * 100,4:+0;-0}%), {c,6:F0} ms CPU ({(c / cpuOff - 1) * 100,4:+0;-0}%)  medians of {SuiteRuns}");
+        }
+
         return 0;
     }
 
@@ -58,23 +75,36 @@ internal sealed class LeakCheckBench : IBenchCommand
     /// does: the task registry on, each test in its own scope through LeakCheckRun, a check after each, and the
     /// end-of-run check; "off" is the same tests with the registry off and no checks.
     /// </summary>
-    private static async Task<double> SuiteMillisecondsAsync(bool verify)
+    private enum SuiteMode
+    {
+        Plain,
+        Scoped,
+        Verified,
+    }
+
+    /// <summary>One run of the suite: its wall time and the process's CPU time, in milliseconds.</summary>
+    private static async Task<(double Wall, double Cpu)> SuiteAsync(SuiteMode mode)
     {
         var run = new LeakCheckRun(new AssemblyLeakSettings(), static _ => { });
         var failures = 0;
         var started = Stopwatch.GetTimestamp();
+        var cpuStarted = Environment.CpuUsage.TotalTime;
         await Parallel.ForEachAsync(Enumerable.Range(0, SuiteTests), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (test, _) =>
         {
-            if (verify)
+            switch (mode)
             {
-                await run.RunTestAsync($"SuiteTests.Test{test}", null, null, static () => SuiteTestAsync(), _ => Interlocked.Increment(ref failures));
-            }
-            else
-            {
-                await SuiteTestAsync();
+                case SuiteMode.Verified:
+                    await run.RunTestAsync($"SuiteTests.Test{test}", null, null, static () => SuiteTestAsync(), _ => Interlocked.Increment(ref failures));
+                    break;
+                case SuiteMode.Scoped:
+                    await LeakVerifier.CreateScope($"SuiteTests.Test{test}").RunAsync(static () => SuiteTestAsync());
+                    break;
+                default:
+                    await SuiteTestAsync();
+                    break;
             }
         });
-        if (verify && await run.VerifyEndOfRunAsync("suite") is { } report)
+        if (mode == SuiteMode.Verified && await run.VerifyEndOfRunAsync("suite") is { } report)
         {
             throw new InvalidOperationException(report.ToString());
         }
@@ -84,7 +114,7 @@ internal sealed class LeakCheckBench : IBenchCommand
             throw new InvalidOperationException($"{failures} suite tests leaked");
         }
 
-        return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        return (Stopwatch.GetElapsedTime(started).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpuStarted).TotalMilliseconds);
     }
 
     private static async Task<int> SuiteTestAsync()

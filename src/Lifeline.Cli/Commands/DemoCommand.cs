@@ -67,7 +67,7 @@ internal static class DemoCommand
         return command;
     }
 
-    private static async Task RunGeneratorAsync(HubEndpoint endpoint, double rate, CliEnvironment environment, CancellationToken cancellationToken)
+    internal static async Task RunGeneratorAsync(HubEndpoint endpoint, double rate, CliEnvironment environment, CancellationToken cancellationToken)
     {
         if (rate <= 0)
         {
@@ -92,7 +92,7 @@ internal static class DemoCommand
             cancellationToken).ConfigureAwait(false);
     }
 
-    private static string WriteKeysFile(string key)
+    internal static string WriteKeysFile(string key)
     {
         var path = Path.Combine(Path.GetTempPath(), $"lifeline-demo-{Guid.NewGuid():N}.json");
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
@@ -120,5 +120,5 @@ internal static class DemoCommand
         return path;
     }
 
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    internal static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

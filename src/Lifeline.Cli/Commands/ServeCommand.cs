@@ -13,6 +13,8 @@ internal static class ServeCommand
         var keys = new Option<string?>("--keys") { Description = "API keys file (JSON, reloaded on change) [config: KeysFile]", HelpName = "file" };
         var noAuth = new Option<bool>("--no-auth") { Description = "No keys: anyone on this machine may read and write; loopback only [config: NoAuth]" };
         var prometheus = new Option<bool>("--prometheus") { Description = "Serve metrics at /metrics for Prometheus to scrape (no key needed: counts only, no log content) [config: Prometheus]" };
+        var cluster = new Option<string?>("--cluster") { Description = "Join a cluster: its NATS JetStream servers, ','-separated; every node shares one log (docs/cluster.md) [config: Cluster]", HelpName = "nats://HOST:PORT,..." };
+        var nodeName = new Option<string?>("--node-name") { Description = "This node's name in the cluster, unique per node (in /v1/stats) [config: NodeName] [default: machine name and process id]", HelpName = "name" };
         var config = new Option<string?>("--config") { Description = "A JSON config file with the keys above and a Hub section of limits", HelpName = "file" };
         var limits = new (Option<long?> Option, string Key)[]
         {
@@ -24,9 +26,10 @@ internal static class ServeCommand
         };
         var command = new Command("serve", "Run a Lifeline hub with its dashboard at /. Settings come from flags, then LIFELINE_* environment variables, then --config.")
         {
-            urls, store, keys, noAuth, prometheus, config,
+            urls, store, keys, noAuth, prometheus, cluster, nodeName, config,
         }.WithExamples(
             "lifeline serve --store sqlite:/var/lib/lifeline/logs.db --keys keys.json --urls http://0.0.0.0:5180",
+            "lifeline serve --cluster nats://h1:4222,nats://h2:4222,nats://h3:4222 --node-name h1 --keys keys.json --urls http://0.0.0.0:5180",
             "lifeline serve --no-auth",
             "LIFELINE_STORE=sqlite:logs.db LIFELINE_HUB__MAXENTRYBYTES=131072 lifeline serve --config lifeline.json");
         foreach (var (option, _) in limits)
@@ -45,6 +48,8 @@ internal static class ServeCommand
                 new("KeysFile", result.GetValue(keys)),
                 new("NoAuth", result.GetValue(noAuth) ? "true" : null),
                 new("Prometheus", result.GetValue(prometheus) ? "true" : null),
+                new("Cluster", result.GetValue(cluster)),
+                new("NodeName", result.GetValue(nodeName)),
             };
             flags.AddRange(limits.Select(l => new KeyValuePair<string, string?>(l.Key, result.GetValue(l.Option)?.ToString(System.Globalization.CultureInfo.InvariantCulture))));
             var settings = HubHostSettings.From(HubHostSettings.BuildConfiguration(result.GetValue(config), environment.Variables, flags));

@@ -13,6 +13,8 @@ internal static class TailCommand
     {
         var level = new Option<string?>("--level", "-l") { Description = $"Minimum level: {string.Join(", ", Levels.Names)}", HelpName = "level" };
         level.Validators.Add(Levels.Validate);
+        var levels = new Option<string?>("--levels") { Description = "Only these levels, comma-separated (warning,critical); with --level both must hold", HelpName = "list" };
+        levels.Validators.Add(ValidateLevelList);
         var source = new Option<string[]>("--source", "-s") { Description = "Only these sources (repeat for several)", HelpName = "name", AllowMultipleArgumentsPerToken = false };
         var contains = new Option<string?>("--contains", "-c") { Description = "Only messages containing this text (case-insensitive)", HelpName = "text" };
         var where = new Option<string[]>("--where", "-w") { Description = "Only entries whose props satisfy this predicate, evaluated by the hub, such as 'ms > 1000' or 'user = \"x\"' (repeat: all must hold)", HelpName = "predicate", AllowMultipleArgumentsPerToken = false };
@@ -24,7 +26,7 @@ internal static class TailCommand
 
         var command = new Command("tail", "Print log entries from the hub. Connection state goes to standard error.")
         {
-            level, source, contains, where, since, lines, follow, json,
+            level, levels, source, contains, where, since, lines, follow, json,
         }.WithExamples("lifeline tail --level warning --source api --follow", "lifeline tail --since 10m --contains timeout --json | jq .message", "lifeline tail --since 1042 -f", "lifeline tail --where 'ms > 1000' --where 'status = 500' -f");
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -33,7 +35,7 @@ internal static class TailCommand
             LogEntryLevel? minimum = LogLevelNames.TryParse(result.GetValue(level), out var parsed) ? parsed : null; // validated by the option
             var options = new TailOptions
             {
-                Filter = new LogFilter { MinLevel = minimum, Sources = result.GetValue(source) ?? [], Contains = result.GetValue(contains), Where = [.. (result.GetValue(where) ?? []).Select(PropertyPredicate.Parse)] },
+                Filter = new LogFilter { MinLevel = minimum, Levels = ParseLevelList(result.GetValue(levels)), Sources = result.GetValue(source) ?? [], Contains = result.GetValue(contains), Where = [.. (result.GetValue(where) ?? []).Select(PropertyPredicate.Parse)] },
                 After = fromTime is null ? afterId : 0,
                 Backlog = result.GetValue(lines),
                 Follow = result.GetValue(follow),
@@ -69,6 +71,25 @@ internal static class TailCommand
 
         await writer.FlushAsync().ConfigureAwait(false);
         return ExitCodes.Ok;
+    }
+
+    private static LogEntryLevel[] ParseLevelList(string? list) =>
+        [.. (list ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(name => LogLevelNames.TryParse(name, out var l) ? l : throw new CliException($"'{name}' is not a level", ExitCodes.Usage))
+            .Distinct()];
+
+    private static void ValidateLevelList(System.CommandLine.Parsing.OptionResult result)
+    {
+        foreach (var token in result.Tokens)
+        {
+            foreach (var name in token.Value.Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (Levels.Canonical(name) is null)
+                {
+                    result.AddError($"'{name}' is not a level for {result.Option.Name}: use a comma-separated list of {string.Join(", ", Levels.Names)}");
+                }
+            }
+        }
     }
 
     private static void ValidatePredicates(System.CommandLine.Parsing.OptionResult result)

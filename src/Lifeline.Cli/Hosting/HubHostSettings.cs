@@ -8,7 +8,8 @@ namespace Lifeline.Cli.Hosting;
 /// What <c>serve</c> and <c>demo</c> host, read with ASP.NET Core configuration conventions. Sources, later wins:
 /// the JSON file of <c>--config</c>, environment variables prefixed <c>LIFELINE_</c> (<c>__</c> separates sections:
 /// <c>LIFELINE_STORE</c>, <c>LIFELINE_HUB__MAXENTRYBYTES</c>), then the command's flags. Keys: <c>Urls</c>,
-/// <c>Store</c> (<c>memory</c> or <c>sqlite:PATH</c>), <c>KeysFile</c>, <c>NoAuth</c>, <c>Prometheus</c>, and section <c>Hub</c> bound to
+/// <c>Store</c> (<c>memory</c> or <c>sqlite:PATH</c>), <c>KeysFile</c>, <c>NoAuth</c>, <c>Prometheus</c>, <c>Cluster</c>
+/// (NATS URLs, <c>,</c>-separated), <c>NodeName</c>, and section <c>Hub</c> bound to
 /// <see cref="HubOptions"/> (limits such as <c>MaxEntryBytes</c>, <c>SubscriberQueueBytes</c>, <c>MemoryMaxEntries</c>).
 /// </summary>
 internal sealed record HubHostSettings
@@ -27,6 +28,12 @@ internal sealed record HubHostSettings
 
     /// <summary>Serve the hub's meter (and the host's) at <c>/metrics</c> in Prometheus' text format, through OpenTelemetry.</summary>
     public bool Prometheus { get; init; }
+
+    /// <summary>The NATS JetStream servers of the cluster this node joins; empty for a single hub.</summary>
+    public IReadOnlyList<string> Cluster { get; init; } = [];
+
+    /// <summary>This node's name in the cluster; <see langword="null"/> for <see cref="HubOptions.ClusterNodeName"/>'s default.</summary>
+    public string? NodeName { get; init; }
 
     /// <summary>The <c>Hub</c> section, applied to <see cref="HubOptions"/> after the settings above.</summary>
     public IConfigurationSection? Hub { get; init; }
@@ -109,7 +116,45 @@ internal sealed record HubHostSettings
         }
 
         var prometheus = ParseBool(configuration["Prometheus"], "Prometheus/--prometheus");
-        return new HubHostSettings { Urls = urls, Store = kind, SqlitePath = path, KeysFile = keysFile, NoAuth = noAuth, Prometheus = prometheus, Hub = configuration.GetSection("Hub") };
+        var cluster = ParseCluster(configuration["Cluster"]);
+        var nodeName = configuration["NodeName"];
+        if (nodeName is not null && (cluster.Count == 0 || nodeName.Length == 0 || nodeName.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+        {
+            throw new CliException(cluster.Count == 0
+                ? "--node-name/NodeName names a node of a cluster: pass --cluster too"
+                : $"invalid node name '{nodeName}' in NodeName/--node-name: expected a non-empty name without spaces", ExitCodes.Usage);
+        }
+
+        return new HubHostSettings
+        {
+            Urls = urls, Store = kind, SqlitePath = path, KeysFile = keysFile, NoAuth = noAuth, Prometheus = prometheus,
+            Cluster = cluster, NodeName = nodeName, Hub = configuration.GetSection("Hub"),
+        };
+    }
+
+    /// <summary>The engine servers of <c>--cluster</c>: <c>nats://HOST:PORT</c> (or <c>tls://</c>), <c>,</c>-separated.</summary>
+    private static List<string> ParseCluster(string? value)
+    {
+        if (value is null)
+        {
+            return [];
+        }
+
+        var servers = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        if (servers.Count == 0)
+        {
+            throw new CliException("Cluster/--cluster is empty: expected nats://HOST:PORT,nats://HOST:PORT,...", ExitCodes.Usage);
+        }
+
+        foreach (var server in servers)
+        {
+            if (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || uri.Scheme is not ("nats" or "tls") || uri.Host.Length == 0 || uri.Port <= 0)
+            {
+                throw new CliException($"invalid cluster server '{server}' in Cluster/--cluster: expected nats://HOST:PORT such as nats://10.0.0.1:4222", ExitCodes.Usage);
+            }
+        }
+
+        return servers;
     }
 
     /// <summary>
@@ -126,9 +171,18 @@ internal sealed record HubHostSettings
 
         options.RequireAuthentication = !NoAuth;
         options.KeysFile = KeysFile;
+        if (Cluster.Count > 0)
+        {
+            options.ClusterUrls = [.. Cluster];
+            if (NodeName is not null)
+            {
+                options.ClusterNodeName = NodeName;
+            }
+        }
     }
 
     public string Describe() => (Store == HubStoreKind.Sqlite ? $"store sqlite:{SqlitePath}" : "store memory")
+        + (Cluster.Count > 0 ? $", cluster node {NodeName ?? new HubOptions().ClusterNodeName} on {string.Join(',', Cluster)}" : string.Empty)
         + (NoAuth ? ", NO AUTHENTICATION" : KeysFile is not null ? $", keys from {KeysFile}" : ", keys from LIFELINE_KEYS");
 
     private static bool IsLoopback(Uri uri) => uri.IsLoopback || uri.Host is "127.0.0.1" or "[::1]";

@@ -71,6 +71,7 @@ internal static class CliApp
     {
         var root = new RootCommand("Lifeline: stream, send and watch logs through a Lifeline hub.").WithExamples("lifeline demo", "lifeline tail --url http://127.0.0.1:5180 --key $KEY --level warning --follow");
         root.Add(DemoCommand.Create(context));
+        root.Add(ClusterDemoCommand.Create(context));
         root.Add(ServeCommand.Create(context));
         root.Add(TailCommand.Create(context));
         root.Add(SendCommand.Create(context));

@@ -19,6 +19,7 @@ internal sealed partial class ApiKeyStore : IAsyncDisposable
     private readonly ILogger<ApiKeyStore> _logger;
     private readonly Lock _lock = new();
     private readonly HashSet<string> _revokedIds = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _clusterRevokedIds = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private Dictionary<string, ApiKey> _byHash = new(StringComparer.Ordinal);
     private string? _fileText;
@@ -32,6 +33,25 @@ internal sealed partial class ApiKeyStore : IAsyncDisposable
     }
 
     public int Count => Volatile.Read(ref _byHash).Count;
+
+    /// <summary>
+    /// Called with the id of every key this node revokes by itself (<c>POST /v1/keys/revoke</c>, a keys-file reload that
+    /// removes the key or marks it revoked; not an expiry, which every node sees by itself, nor a change of scopes);
+    /// a cluster shares it with the other nodes (<see cref="ClusterRevocations"/>). Set before <see cref="Start"/>.
+    /// </summary>
+    internal Func<string, Task>? LocallyRevoked { get; set; }
+
+    /// <summary>How many key ids other nodes of the cluster revoked (applied by <see cref="RevokeFromCluster"/>).</summary>
+    internal int ClusterRevokedCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _clusterRevokedIds.Count;
+            }
+        }
+    }
 
     /// <summary>Loads the keys and starts the reload loop.</summary>
     /// <exception cref="KeysFileException">The keys file cannot be loaded: the hub must not start without its keys.</exception>
@@ -62,8 +82,12 @@ internal sealed partial class ApiKeyStore : IAsyncDisposable
         return key;
     }
 
-    /// <summary>Revokes the key with <paramref name="id"/> until the hub restarts; <see langword="false"/> when no such key exists.</summary>
-    public bool Revoke(string id)
+    /// <summary>
+    /// Revokes the key with <paramref name="id"/> until the hub restarts (in a cluster, on every node and for as long as
+    /// the cluster's bucket keeps it); <see langword="false"/> when no such key exists. <paramref name="shared"/> is the
+    /// cluster's confirmation (<see cref="LocallyRevoked"/>), or <see langword="null"/> for a single hub.
+    /// </summary>
+    public bool Revoke(string id, out Task? shared)
     {
         ApiKey? key;
         lock (_lock)
@@ -72,6 +96,7 @@ internal sealed partial class ApiKeyStore : IAsyncDisposable
             key = _byHash.Values.FirstOrDefault(k => k.Id == id);
         }
 
+        shared = null;
         if (key is null)
         {
             return false;
@@ -79,7 +104,26 @@ internal sealed partial class ApiKeyStore : IAsyncDisposable
 
         LogRevoked(_logger, id);
         key.Revoke();
+        shared = LocallyRevoked?.Invoke(id);
         return true;
+    }
+
+    /// <summary>Revokes the key with <paramref name="id"/> because a node of the cluster did; nothing is shared back.</summary>
+    internal void RevokeFromCluster(string id)
+    {
+        ApiKey? key;
+        lock (_lock)
+        {
+            _revokedIds.Add(id);
+            _clusterRevokedIds.Add(id);
+            key = _byHash.Values.FirstOrDefault(k => k.Id == id);
+        }
+
+        if (key is { IsRevoked: false })
+        {
+            LogRevokedByCluster(_logger, id);
+            key.Revoke();
+        }
     }
 
     /// <summary>Stops the reload loop and awaits it. Idempotent.</summary>
@@ -133,6 +177,7 @@ internal sealed partial class ApiKeyStore : IAsyncDisposable
 
         var now = _options.TimeProvider.GetUtcNow();
         List<ApiKey> revoke = [];
+        List<string> revokedByFile = [];
         lock (_lock)
         {
             var next = new Dictionary<string, ApiKey>(StringComparer.Ordinal);
@@ -151,12 +196,25 @@ internal sealed partial class ApiKeyStore : IAsyncDisposable
 
             revoke.AddRange(_byHash.Where(kv => !next.TryGetValue(kv.Key, out var n) || n != kv.Value).Select(kv => kv.Value));
             Volatile.Write(ref _byHash, next);
+
+            // Shared with a cluster: keys the file removed or marks revoked (a key whose scopes or expiry changed is
+            // replaced, not revoked, and an expired key expires on every node by itself).
+            var stillValid = loaded.Where(k => !k.Revoked).Select(k => k.Id).ToHashSet(StringComparer.Ordinal);
+            revokedByFile.AddRange(revoke.Where(k => !stillValid.Contains(k.Id) && !_clusterRevokedIds.Contains(k.Id)).Select(k => k.Id).Distinct());
         }
 
         foreach (var key in revoke)
         {
             LogRevoked(_logger, key.Id);
             key.Revoke();
+        }
+
+        if (LocallyRevoked is { } share)
+        {
+            foreach (var id in revokedByFile)
+            {
+                _ = share(id); // the cluster's queue retries until the engine has it; nobody waits here
+            }
         }
 
         LogLoaded(_logger, _byHash.Count);
@@ -272,6 +330,9 @@ internal sealed partial class ApiKeyStore : IAsyncDisposable
 
     [LoggerMessage(EventId = 51, Level = LogLevel.Warning, Message = "API key {Id} revoked: its connections close with 4401")]
     private static partial void LogRevoked(ILogger logger, string id);
+
+    [LoggerMessage(EventId = 53, Level = LogLevel.Warning, Message = "API key {Id} revoked by another node of the cluster: its connections close with 4401")]
+    private static partial void LogRevokedByCluster(ILogger logger, string id);
 
     [LoggerMessage(EventId = 52, Level = LogLevel.Error, Message = "Keys file {Path} is invalid; keeping the keys loaded before")]
     private static partial void LogKeysFileInvalid(ILogger logger, Exception exception, string path);

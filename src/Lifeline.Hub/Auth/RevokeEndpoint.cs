@@ -5,14 +5,21 @@ using Lifeline.Hub.Monitoring;
 using Lifeline.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Lifeline.Hub.Auth;
 
 /// <summary><c>POST /v1/keys/revoke</c> (scope <c>admin</c>): body <c>{"id":"&lt;key id&gt;"}</c> (docs/protocol.md, "Key management").</summary>
-internal sealed partial class RevokeEndpoint(HubAuth auth, ApiKeyStore keys, HubMetrics metrics, ILogger<RevokeEndpoint> logger)
+internal sealed partial class RevokeEndpoint(HubAuth auth, ApiKeyStore keys, HubMetrics metrics, IOptions<HubOptions> options, ILogger<RevokeEndpoint> logger)
 {
     /// <summary>The largest body read: a key id is short, and a revoke body has nothing else.</summary>
     internal const int MaxBodyBytes = 64 * 1024;
+
+    /// <summary>
+    /// How long a clustered node waits for the engine to take a revocation before answering 503: longer than a stream
+    /// leader's election (about 5-6 s, docs/cluster.md), so a revoke during a fail-over is still answered 200.
+    /// </summary>
+    internal static readonly TimeSpan ClusterConfirmTimeout = TimeSpan.FromSeconds(10);
 
     private const string Shape = """the body must be {"id":"<key id>"}""";
 
@@ -51,10 +58,24 @@ internal sealed partial class RevokeEndpoint(HubAuth auth, ApiKeyStore keys, Hub
             return;
         }
 
-        if (!keys.Revoke(id))
+        if (!keys.Revoke(id, out var shared))
         {
             await HttpResults.ErrorAsync(context, StatusCodes.Status404NotFound, "not_found", $"no key with id '{id}'").ConfigureAwait(false);
             return;
+        }
+
+        if (shared is not null)
+        {
+            try
+            {
+                await shared.WaitAsync(ClusterConfirmTimeout, options.Value.TimeProvider, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Revoked here already; the node keeps offering it to the engine, and repeating the request is safe.
+                await HttpResults.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.Unavailable, $"key '{id}' is revoked on this node, but the cluster's engine did not take the revocation within {ClusterConfirmTimeout.TotalSeconds:0} s: other nodes get it once the engine is back; repeating this request is safe").ConfigureAwait(false);
+                return;
+            }
         }
 
         await HttpResults.JsonAsync(context, HttpBodyJson.SerializeRevoked(id)).ConfigureAwait(false);

@@ -9,7 +9,7 @@ namespace Lifeline.Hub.Dashboard;
 /// <remarks>
 /// The page and its assets are embedded in this assembly and served from memory; nothing is loaded from another
 /// origin (the Content-Security-Policy header enforces it). The page talks to the hub at the same origin:
-/// <c>/v1/stream</c> for the tail, <c>/v1/stats</c> for the charts. Serving the page needs no key; the page
+/// <c>/v1/stream</c> for the tail, <c>/v1/logs</c> for history, <c>/v1/stats</c> for the hub charts. Serving the page needs no key; the page
 /// takes one from its <c>access_token</c> query parameter or from its key field and sends it to the hub.
 /// </remarks>
 public static class DashboardEndpointRouteBuilderExtensions

@@ -9,7 +9,7 @@ namespace Lifeline.Hub.Hosting;
 /// Starts the hub with the host and stops it gracefully: on <c>ApplicationStopping</c> the hub starts draining at once
 /// (so Kestrel's own request drain sees the WebSockets closing), and <see cref="StopAsync"/> awaits the full stop.
 /// </summary>
-internal sealed partial class HubHostedService(LogHub hub, ApiKeyStore keys, IHostApplicationLifetime lifetime, ILogger<HubHostedService> logger) : IHostedService
+internal sealed partial class HubHostedService(LogHub hub, ApiKeyStore keys, ClusterRevocations revocations, IHostApplicationLifetime lifetime, ILogger<HubHostedService> logger) : IHostedService
 {
     private CancellationTokenRegistration _stopping;
 
@@ -24,6 +24,8 @@ internal sealed partial class HubHostedService(LogHub hub, ApiKeyStore keys, IHo
             LogNoAuth(logger);
         }
 
+        // In a cluster, revocations made on other nodes (also while this one was down) apply here too (docs/cluster.md).
+        revocations.Start();
         await hub.StartAsync(cancellationToken).ConfigureAwait(false);
         _stopping = lifetime.ApplicationStopping.Register(hub.BeginDrain);
     }
@@ -32,6 +34,7 @@ internal sealed partial class HubHostedService(LogHub hub, ApiKeyStore keys, IHo
     {
         await _stopping.DisposeAsync().ConfigureAwait(false);
         await hub.StopAsync(cancellationToken).ConfigureAwait(false);
+        await revocations.DisposeAsync().ConfigureAwait(false);
         await keys.DisposeAsync().ConfigureAwait(false);
     }
 

@@ -1,14 +1,16 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text.Json;
 using Lifeline.Hub.Auth;
 using Lifeline.Hub.Core;
 using Lifeline.Hub.Hosting;
+using Lifeline.Hub.Log;
 using Microsoft.AspNetCore.Http;
 
 namespace Lifeline.Hub.Monitoring;
 
 /// <summary><c>GET /v1/stats</c> (scope read) and <c>GET /healthz</c> (no auth); fields documented in docs/hub.md and only grow.</summary>
-internal sealed class StatsEndpoint(LogHub hub, HubAuth auth, ApiKeyStore keys)
+internal sealed class StatsEndpoint(LogHub hub, HubAuth auth, ApiKeyStore keys, ClusterRevocations revocations)
 {
     public async Task HandleStatsAsync(HttpContext context)
     {
@@ -19,9 +21,60 @@ internal sealed class StatsEndpoint(LogHub hub, HubAuth auth, ApiKeyStore keys)
         }
     }
 
-    public static Task HandleHealthAsync(HttpContext context, LogHub hub) => hub.IsDraining
-        ? HttpResults.JsonAsync(context, """{"status":"draining"}"""u8.ToArray(), StatusCodes.Status503ServiceUnavailable)
-        : HttpResults.JsonAsync(context, """{"status":"ok"}"""u8.ToArray());
+    /// <summary>
+    /// 200 <c>{"status":"ok"}</c> when the hub serves; 503 while draining, and on a cluster node until its mirror has
+    /// applied the stream's last sequence and the revocations made on other nodes are loaded (docs/cluster.md, "Health"),
+    /// with the reason, so a load balancer sends nobody to a node that would serve a stale log or a revoked key.
+    /// </summary>
+    public Task HandleHealthAsync(HttpContext context)
+    {
+        var (status, reason) = Health();
+        var body = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(body))
+        {
+            w.WriteStartObject();
+            w.WriteString("status"u8, status);
+            if (reason is not null)
+            {
+                w.WriteString("reason"u8, reason);
+            }
+
+            if (hub.Log.Engine is { } engine)
+            {
+                w.WriteString("node"u8, engine.Node);
+            }
+
+            w.WriteEndObject();
+        }
+
+        return HttpResults.JsonAsync(context, body.WrittenMemory, status == "ok" ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>The health status and, when not <c>ok</c>, why.</summary>
+    internal (string Status, string? Reason) Health()
+    {
+        if (hub.IsDraining)
+        {
+            return ("draining", null);
+        }
+
+        if (hub.Log.Engine is not { } engine)
+        {
+            return ("ok", null);
+        }
+
+        if (!engine.Connected)
+        {
+            return ("unavailable", "not connected to the cluster's engine");
+        }
+
+        if (!engine.CaughtUp)
+        {
+            return ("catching_up", string.Create(CultureInfo.InvariantCulture, $"the mirror applied sequence {engine.AppliedSequence} of the stream's {engine.LastSequence}"));
+        }
+
+        return revocations.Loaded ? ("ok", null) : ("catching_up", "the revocations made on other nodes are not loaded yet");
+    }
 
     internal ReadOnlyMemory<byte> Write()
     {
@@ -49,6 +102,11 @@ internal sealed class StatsEndpoint(LogHub hub, HubAuth auth, ApiKeyStore keys)
             w.WriteNumber("abnormalDisconnects"u8, m.AbnormalTotal);
             w.WriteNumber("badInput"u8, m.BadInputTotal);
             w.WriteNumber("keys"u8, keys.Count);
+            if (hub.Log.Engine is { } engine)
+            {
+                WriteCluster(w, engine);
+            }
+
             w.WriteNumber("maxLag"u8, subscribers.Count == 0 ? 0 : subscribers.Max(s => s.Lag));
             w.WriteStartArray("subscriberLag"u8);
             foreach (var s in subscribers)
@@ -82,5 +140,30 @@ internal sealed class StatsEndpoint(LogHub hub, HubAuth auth, ApiKeyStore keys)
         }
 
         return body.WrittenMemory;
+    }
+
+    /// <summary><c>node</c> and <c>cluster</c>: which node answered, and its engine's and mirror's state (docs/cluster.md, "Monitoring").</summary>
+    private void WriteCluster(Utf8JsonWriter w, EngineStatus engine)
+    {
+        w.WriteString("node"u8, engine.Node);
+        w.WriteStartObject("cluster"u8);
+        w.WriteBoolean("connected"u8, engine.Connected);
+        if (engine.StreamLeader is { } leader)
+        {
+            w.WriteString("streamLeader"u8, leader);
+        }
+        else
+        {
+            w.WriteNull("streamLeader"u8);
+        }
+
+        w.WriteNumber("firstSequence"u8, engine.FirstSequence);
+        w.WriteNumber("lastSequence"u8, engine.LastSequence);
+        w.WriteNumber("appliedSequence"u8, engine.AppliedSequence);
+        w.WriteNumber("mirrorLag"u8, Math.Max(0, engine.LastSequence - engine.AppliedSequence));
+        w.WriteBoolean("caughtUp"u8, engine.CaughtUp);
+        w.WriteNumber("racesLost"u8, engine.RacesLost);
+        w.WriteBoolean("revocationsLoaded"u8, revocations.Loaded);
+        w.WriteEndObject();
     }
 }

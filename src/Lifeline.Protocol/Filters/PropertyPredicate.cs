@@ -91,6 +91,12 @@ public sealed class PropertyPredicate : IEquatable<PropertyPredicate>
         }
 
         var kind = value.ValueKind;
+        if (kind == JsonValueKind.Number && !value.TryGetDouble(out _))
+        {
+            error = $"'{text}': the number {literal} is out of range";
+            return false;
+        }
+
         var ordering = op is PredicateOperator.Less or PredicateOperator.LessOrEqual or PredicateOperator.Greater or PredicateOperator.GreaterOrEqual;
         if (op == PredicateOperator.Contains && kind != JsonValueKind.String)
         {
@@ -138,8 +144,9 @@ public sealed class PropertyPredicate : IEquatable<PropertyPredicate>
         int order;
         switch (Value.ValueKind)
         {
-            case JsonValueKind.Number when actual.ValueKind == JsonValueKind.Number:
-                order = actual.GetDouble().CompareTo(Value.GetDouble());
+            // TryGetDouble: a number no double represents compares with nothing, and never throws on the hub's paths.
+            case JsonValueKind.Number when actual.ValueKind == JsonValueKind.Number && actual.TryGetDouble(out var number):
+                order = number.CompareTo(Value.GetDouble());
                 break;
             case JsonValueKind.String when actual.ValueKind == JsonValueKind.String:
                 var text = actual.GetString()!;

@@ -79,13 +79,13 @@ public static class LeakVerifier
     }
 
     internal static IReadOnlyList<PendingOperation> FindPending(LeakScope scope, IReadOnlySet<object>? baseline, LeakOptions options) =>
-        RuntimeInternals.IsSupported ? PendingOperationScanner.Scan(scope.Owns, options, baseline) : [];
+        RuntimeInternals.IsSupported ? PendingOperationScanner.Scan(scope.Owns, options, baseline, afterTaskId: scope.StartMark) : [];
 
     internal static async Task<LeakReport> VerifyAsync(LeakScope scope, IReadOnlySet<object>? baseline, LeakOptions options, CancellationToken cancellationToken)
     {
         // Work that begins under this scope's context after this point was not started by its body (LateWork).
         scope.MarkBodyEnded();
-        var report = await PollAsync(scope.Name, () => LateWork.RemoveOrphans(PendingOperationScanner.Scan(scope.Owns, options, baseline)), options, cancellationToken).ConfigureAwait(false);
+        var report = await PollAsync(scope.Name, () => LateWork.RemoveOrphans(PendingOperationScanner.Scan(scope.Owns, options, baseline, afterTaskId: scope.StartMark)), options, cancellationToken).ConfigureAwait(false);
         scope.MarkReported(report.Operations);
         return report;
     }

@@ -15,31 +15,28 @@ internal static class PendingOperationScanner
 {
     private const int MaxChainDepth = 64;
 
-    public static List<PendingOperation> Scan(Func<LeakScope?, bool> owned, LeakOptions options, IReadOnlySet<object>? baseline, bool applyIgnores = true)
+    // The scope an execution context carries never changes (a context is immutable: setting an AsyncLocal makes a new
+    // one), so it is read once per context for the life of the context, not once per scan.
+    private static readonly ConditionalWeakTable<ExecutionContext, StrongBox<LeakScope?>> s_scopeOfContext = [];
+
+    /// <summary>
+    /// The pending operations <paramref name="owned"/> keeps. A task registered with an id at or below
+    /// <paramref name="afterTaskId"/> is skipped unread: a scope passes the mark taken when it began, since a task that
+    /// registered before it existed cannot have captured its context (an async method captures the context current at
+    /// each suspension, and only the method that makes the scope current could have suspended under it, which is the
+    /// scope's caller, never its finding).
+    /// </summary>
+    public static List<PendingOperation> Scan(Func<LeakScope?, bool> owned, LeakOptions options, IReadOnlySet<object>? baseline, bool applyIgnores = true, int afterTaskId = 0)
     {
         var found = new List<PendingOperation>();
-        var scopes = new Dictionary<ExecutionContext, LeakScope?>(ReferenceEqualityComparer.Instance);
 
-        LeakScope? ScopeOf(ExecutionContext? context)
-        {
-            if (context is null)
-            {
-                return null;
-            }
-
-            if (!scopes.TryGetValue(context, out var scope))
-            {
-                scope = RuntimeInternals.ReadAsyncLocal(context, LeakScope.CurrentLocal);
-                scopes[context] = scope;
-            }
-
-            return scope;
-        }
+        static LeakScope? ScopeOf(ExecutionContext? context) =>
+            context is null ? null : s_scopeOfContext.GetValue(context, static c => new StrongBox<LeakScope?>(RuntimeInternals.ReadAsyncLocal(c, LeakScope.CurrentLocal))).Value;
 
         var boxes = new Dictionary<Task, (IAsyncStateMachine Machine, LeakScope? Scope)>(ReferenceEqualityComparer.Instance);
         foreach (var task in RuntimeInternals.SnapshotActiveTasks())
         {
-            if (task.IsCompleted || (baseline?.Contains(task) ?? false))
+            if (task.IsCompleted || (afterTaskId > 0 && RuntimeInternals.GetRawId(task) is var id && id != 0 && id <= afterTaskId) || (baseline?.Contains(task) ?? false))
             {
                 continue;
             }

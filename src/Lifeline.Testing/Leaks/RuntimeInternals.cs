@@ -73,13 +73,23 @@ internal static class RuntimeInternals
     /// <summary>Copies the tasks the runtime currently registers as active (not yet completed).</summary>
     public static List<Task> SnapshotActiveTasks()
     {
+        var registryObject = IsSupported ? s_currentActiveTasks!.GetValue(null) : null;
+        if (registryObject is Dictionary<int, Task> typed)
+        {
+            // The runtime adds and removes under a lock on the dictionary itself; take the same lock to copy, and hold it
+            // as briefly as possible: every async method in the process waits on it meanwhile.
+            lock (typed)
+            {
+                return [.. typed.Values];
+            }
+        }
+
         var result = new List<Task>();
-        if (!IsSupported || s_currentActiveTasks!.GetValue(null) is not IDictionary registry)
+        if (registryObject is not IDictionary registry)
         {
             return result;
         }
 
-        // The runtime adds and removes under a lock on the dictionary itself; take the same lock to copy.
         lock (registry)
         {
             foreach (var value in registry.Values)
@@ -99,7 +109,7 @@ internal static class RuntimeInternals
     /// from one increasing counter, and the registry gives each task its id when it registers it (an async method
     /// at its first suspension, a Task.Run when it is queued), so ids order tasks by when they began.
     /// </summary>
-    public static int GetRawId(Task task) => s_taskId?.GetValue(task) is int id ? id : 0;
+    public static int GetRawId(Task task) => IsSupported ? TaskIdField(task) : 0;
 
     /// <summary>What runs when a task completes (an awaiting method's box, a continuation task, a list of them), or null.</summary>
     public static object? GetContinuation(Task task) => s_taskContinuation?.GetValue(task);
@@ -111,7 +121,7 @@ internal static class RuntimeInternals
     public static ExecutionContext? GetCapturedContext(Task task)
     {
         // An async method's box keeps its context in m_stateObject (.NET 10); a delegate task keeps it in its contingent properties.
-        if (s_taskStateObject?.GetValue(task) is ExecutionContext boxContext)
+        if (IsSupported && TaskStateObjectField(task) is ExecutionContext boxContext)
         {
             return boxContext;
         }
@@ -182,6 +192,14 @@ internal static class RuntimeInternals
         var args = new object?[] { local, null };
         return (bool)s_localValuesTryGetValue!.Invoke(map, args)! && args[1] is T value ? value : default;
     }
+
+    // Direct field access for the per-task reads of every scan (reflection costs about a microsecond per task). Only
+    // called once IsSupported has checked, by reflection, that the fields exist.
+    [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.Field, Name = "m_taskId")]
+    private static extern ref int TaskIdField(Task task);
+
+    [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.Field, Name = "m_stateObject")]
+    private static extern ref object? TaskStateObjectField(Task task);
 
     private static MethodInfo? Method(Type? type, string name)
     {

@@ -40,6 +40,17 @@ public class TailTests
     }
 
     [Fact]
+    public async Task Tail_Levels_OnlyThoseLevels()
+    {
+        await using var hub = await ServedHub.StartAsync();
+        await hub.SendAsync(ServedHub.Mixed, "--ndjson");
+
+        var entries = await hub.AllEntriesAsync("--levels", "debug,critical");
+
+        Assert.Equal([5L, 6L], entries.Select(e => e.GetProperty("id").GetInt64()));
+    }
+
+    [Fact]
     public async Task Tail_InvalidWhere_IsAUsageErrorNamingThePredicate()
     {
         var result = await CliRunner.RunOnceAsync("tail", "--url", "http://127.0.0.1:9", "--where", "ms >");

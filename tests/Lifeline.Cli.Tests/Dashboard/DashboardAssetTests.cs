@@ -36,13 +36,25 @@ public class DashboardAssetTests
 
             var references = Regex.Matches(html, "(?:src|href)=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
             Assert.Equal(["dashboard/dashboard.css", "dashboard/dashboard.js"], references);
-            foreach (var reference in references)
+            // The page's script is an ES module: every module it imports (transitively) is served, and none names another host.
+            var pending = new Queue<string>(references);
+            var seen = new HashSet<string>(references, StringComparer.Ordinal);
+            while (pending.TryDequeue(out var reference))
             {
                 using var asset = await http.GetAsync(new Uri("/" + reference, UriKind.Relative)).OrTimeout();
                 Assert.Equal(HttpStatusCode.OK, asset.StatusCode);
                 var text = await asset.Content.ReadAsStringAsync();
                 Assert.DoesNotMatch("(?:https?:)?//[a-z0-9.-]+\\.[a-z]{2,}/", text); // no absolute URL of another host
+                foreach (Match import in Regex.Matches(text, @"^import .* from '\./([a-z]+\.js)';$", RegexOptions.Multiline))
+                {
+                    if (seen.Add("dashboard/" + import.Groups[1].Value))
+                    {
+                        pending.Enqueue("dashboard/" + import.Groups[1].Value);
+                    }
+                }
             }
+
+            Assert.Equal(9, seen.Count); // the stylesheet, dashboard.js and the seven modules it imports
 
             using var missing = await http.GetAsync(new Uri("/dashboard/nope.js", UriKind.Relative)).OrTimeout();
             Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);

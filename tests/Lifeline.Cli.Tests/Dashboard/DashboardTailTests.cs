@@ -41,7 +41,7 @@ public class DashboardTailTests
 
         await page.WaitForFunctionAsync("n => window.lifelineDashboard.entries.length === n", next - 1);
         var following = await StopFrameRecorderAsync(page);
-        Browser.Report($"following 2,000 entries/s for 5 s: {Describe(following)}");
+        Browser.Report($"following 2,000 entries/s for 5 s: frame intervals {Describe(following)}; list drawing (script) per frame {Describe(await RenderTimesAsync(page))}");
         await browser.ScreenshotAsync("dashboard-following");
 
         // The page itself never scrolls: toolbar, filters and charts stay in view; the newest row is in view.
@@ -76,9 +76,9 @@ public class DashboardTailTests
 
         // Frame times while scrolling the 100,100 rows: wheel-sized steps, then jumps across the whole list.
         var wheel = await ScrollFramesAsync(page, "wheel");
+        Browser.Report($"scrolling 100,100 rows, 300 frames of 60 px: frame intervals {Describe(wheel)}; list drawing (script) per frame {Describe(await RenderTimesAsync(page))}");
         var jumps = await ScrollFramesAsync(page, "jump");
-        Browser.Report($"scrolling 100,100 rows, 300 frames of 60 px: {Describe(wheel)}");
-        Browser.Report($"scrolling 100,100 rows, 300 frames jumping anywhere in the list: {Describe(jumps)}");
+        Browser.Report($"scrolling 100,100 rows, 300 frames jumping anywhere in the list: frame intervals {Describe(jumps)}; list drawing (script) per frame {Describe(await RenderTimesAsync(page))}");
 
         await page.ClickAsync("#jump");
         await page.WaitForSelectorAsync("#jump[hidden]", new() { State = WaitForSelectorState.Attached });
@@ -136,6 +136,35 @@ public class DashboardTailTests
         var ids = await page.EvaluateAsync<long[]>("() => window.lifelineDashboard.entries.map(e => e.id)");
         Assert.Equal(Matching(1, 360), ids); // no gap, no duplicate at either seam
         await browser.ScreenshotAsync("dashboard-history-then-live");
+    }
+
+    [Fact]
+    public async Task History_NewerPagesForwardToTheEnd_HomeAndEndKeys()
+    {
+        await using var hub = await ServedHub.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(hub.Url) };
+        await PostAsync(http, 1, 1_200);
+        await using var browser = await Browser.LaunchAsync();
+        var page = browser.Page;
+
+        await page.GotoAsync($"{hub.Url}/?fromId=1");
+        await page.WaitForFunctionAsync("() => window.lifelineDashboard.entries.length === 500"); // a page of history
+        Assert.Equal("history", await page.Locator("#status").TextContentAsync());
+        await page.ClickAsync("#newer");
+        await page.WaitForFunctionAsync("() => window.lifelineDashboard.entries.length === 1000");
+        await page.ClickAsync("#newer");
+        await page.WaitForFunctionAsync("() => window.lifelineDashboard.entries.length === 1200");
+        await page.WaitForSelectorAsync("#newer[hidden]", new() { State = WaitForSelectorState.Attached });
+        Assert.Equal("history (end)", await page.Locator("#status").TextContentAsync());
+        Assert.Equal(Enumerable.Range(1, 1_200).Select(i => (long)i), await page.EvaluateAsync<long[]>("() => window.lifelineDashboard.entries.map(e => e.id)"));
+
+        await page.Locator("#list").FocusAsync();
+        await page.Keyboard.PressAsync("Home");
+        await page.WaitForSelectorAsync("#rows .row[data-id='1']");
+        Assert.True(await page.Locator("#rows .row[data-id='1']").IsVisibleAsync());
+        await page.Keyboard.PressAsync("End");
+        await page.WaitForSelectorAsync("#rows .row[data-id='1200']");
+        Assert.True(await page.Locator("#rows .row[data-id='1200']").IsVisibleAsync());
     }
 
     [Fact]
@@ -273,9 +302,14 @@ public class DashboardTailTests
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>The ms the page spent drawing the list in each frame since the last call (its own script work, load aside).</summary>
+    private static Task<double[]> RenderTimesAsync(IPage page) =>
+        page.EvaluateAsync<double[]>("() => window.lifelineDashboard.renderTimes.splice(0)");
+
     // Frame times: the interval between consecutive requestAnimationFrame callbacks, in ms.
     private static async Task StartFrameRecorderAsync(IPage page) => await page.EvaluateAsync("""
         () => {
+          window.lifelineDashboard.renderTimes.length = 0;
           const r = window.__frames = { times: [], last: performance.now(), on: true };
           const tick = now => { r.times.push(now - r.last); r.last = now; if (r.on) requestAnimationFrame(tick); };
           requestAnimationFrame(tick);
@@ -289,6 +323,7 @@ public class DashboardTailTests
     private static Task<double[]> ScrollFramesAsync(IPage page, string mode) => page.EvaluateAsync<double[]>(
         """
         mode => new Promise(resolve => {
+          window.lifelineDashboard.renderTimes.length = 0;
           const list = document.getElementById('list');
           const move = mode === 'wheel' ? list => list.scrollTop - 60 : (list, i) => list.scrollHeight * ((i * 7919) % 300) / 300;
           const times = [];
@@ -314,6 +349,6 @@ public class DashboardTailTests
 
         var sorted = frames.Order().ToArray();
         double At(double q) => sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
-        return string.Create(CultureInfo.InvariantCulture, $"{frames.Length} frames, p50 {At(0.5):F1} ms, p95 {At(0.95):F1} ms, p99 {At(0.99):F1} ms, max {sorted[^1]:F1} ms, over 50 ms: {frames.Count(f => f > 50)}");
+        return string.Create(CultureInfo.InvariantCulture, $"{frames.Length} frames, p50 {At(0.5):F2} ms, p95 {At(0.95):F2} ms, p99 {At(0.99):F2} ms, max {sorted[^1]:F2} ms, over 50 ms: {frames.Count(f => f > 50)}");
     }
 }

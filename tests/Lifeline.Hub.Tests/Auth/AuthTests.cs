@@ -125,7 +125,7 @@ public sealed class AuthTests : IDisposable
         Assert.Equal(WebSocketState.Open, b.Socket.State);
         using var after = await hub.PostRawAsync("[]", "application/json", key: "a-secret");
         Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
-        Assert.True(hub.Logs.Contains("API key a revoked"));
+        Assert.True(hub.Logged("API key a revoked"));
     }
 
     /// <summary>
@@ -148,7 +148,7 @@ public sealed class AuthTests : IDisposable
         File.WriteAllText(KeysFile, "{\"keys\":[");
         await time.WaitForTimersAsync(2).OrTimeout();   // heartbeat and keys-reload timers
         var reloaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        hub.Logs.LineAdded += line => { if (line.Contains("is invalid; keeping", StringComparison.Ordinal)) { reloaded.TrySetResult(); } };
+        hub.LogWritten += line => { if (line.Contains("is invalid; keeping", StringComparison.Ordinal)) { reloaded.TrySetResult(); } };
         time.Advance(TimeSpan.FromSeconds(2));
         await reloaded.Task.OrTimeout();
 
@@ -207,6 +207,6 @@ public sealed class AuthTests : IDisposable
     {
         await using var hub = await HubHost.StartAsync(o => o.RequireAuthentication = false);
         Assert.Equal(new PublishResult(1, 1, 1), await hub.PostManyAsync(1));
-        Assert.Contains(hub.Logs.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Critical && l.Message.Contains("AUTHENTICATION IS OFF", StringComparison.Ordinal));
+        Assert.Contains(hub.Logs.GetSnapshot(), l => l.Level == Microsoft.Extensions.Logging.LogLevel.Critical && l.Message.Contains("AUTHENTICATION IS OFF", StringComparison.Ordinal));
     }
 }

@@ -68,9 +68,9 @@ public class MalformedRequestTests
 
     private static void AssertLoggedAsClientMistake(HubHost hub, string text)
     {
-        Assert.Contains(hub.Logs.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Warning && l.Message.Contains(text, StringComparison.Ordinal));
+        Assert.Contains(hub.Logs.GetSnapshot(), l => l.Level == Microsoft.Extensions.Logging.LogLevel.Warning && l.Message.Contains(text, StringComparison.Ordinal));
         // The no-auth banner aside (critical by design), nothing is logged as the server's fault.
-        Assert.DoesNotContain(hub.Logs.Lines, l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Error && l.Id.Name != "LogNoAuth");
+        Assert.DoesNotContain(hub.Logs.GetSnapshot(), l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Error && l.Id.Name != "LogNoAuth");
     }
 
     /// <summary>Sends <paramref name="request"/> as bytes on a fresh connection and reads one response (status, body by Content-Length).</summary>

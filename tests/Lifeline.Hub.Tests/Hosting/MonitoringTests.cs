@@ -5,6 +5,7 @@ using Lifeline.Testing.Faults;
 using Lifeline.Testing.Tasks;
 using Lifeline.Testing.Time;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Lifeline.Hub.Tests.Hosting;
 
@@ -54,21 +55,11 @@ public class MonitoringTests
     {
         await using var hub = await HubHost.StartAsync();
         var factory = hub.Services.GetRequiredService<IMeterFactory>();
-        var ingested = 0L;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            // Parallel tests run other hubs: count only this hub's meter (its scope is this host's factory).
-            if (instrument.Meter.Name == "Lifeline.Hub" && instrument.Name == "lifeline.hub.entries.ingested" && ReferenceEquals(instrument.Meter.Scope, factory))
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref ingested, value));
-        listener.Start();
+        // Parallel tests run other hubs: count only this hub's meter (its scope is this host's factory).
+        using var ingested = new MetricCollector<long>(factory, "Lifeline.Hub", "lifeline.hub.entries.ingested");
 
         await hub.PostManyAsync(7);
-        Assert.Equal(7, Interlocked.Read(ref ingested));
+        Assert.Equal(7, ingested.GetMeasurementSnapshot().Sum(m => m.Value));
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using Lifeline.Hub.Tests.Infrastructure;
 using Lifeline.Protocol;
 using Lifeline.Testing.Tasks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Lifeline.Hub.Tests.Hosting;
 
@@ -100,22 +101,12 @@ public class StatsAccuracyTests
             }
 
             var factory = hub.Services.GetRequiredService<IMeterFactory>();
-            var series = new List<(long Value, string Tags)>();
-            using var listener = new MeterListener();
-            listener.InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Name == "lifeline.hub.subscriber.lag" && ReferenceEquals(instrument.Meter.Scope, factory))
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            };
-            listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-                series.Add((value, string.Join(",", tags.ToArray().Select(t => $"{t.Key}={t.Value}")))));
-            listener.Start();
-            listener.RecordObservableInstruments();
+            using var lag = new MetricCollector<long>(factory, "Lifeline.Hub", "lifeline.hub.subscriber.lag");
+            lag.RecordObservableInstruments();
+            var series = lag.GetMeasurementSnapshot();
 
-            Assert.Equal(["state=catching_up", "state=live"], series.Select(s => s.Tags).Order());
-            Assert.All(series, s => Assert.Equal(0, s.Value));
+            Assert.Equal(["state=catching_up", "state=live"], series.Select(m => string.Join(",", m.Tags.Select(t => $"{t.Key}={t.Value}"))).Order());
+            Assert.All(series, m => Assert.Equal(0, m.Value));
         }
         finally
         {

@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 
 namespace Lifeline.Hub.Tests.Infrastructure;
@@ -19,14 +20,14 @@ namespace Lifeline.Hub.Tests.Infrastructure;
 /// <summary>
 /// A real hub on Kestrel at 127.0.0.1:0 for tests: <c>await using var hub = await HubHost.StartAsync(o => ...)</c>.
 /// Authentication is off unless the test configures it (so most tests need no key). Dispose stops the host
-/// (graceful drain) so the leak verifier sees nothing running. Log lines are captured in <see cref="Logs"/>.
+/// (graceful drain) so the leak verifier sees nothing running. Log records are kept in <see cref="Logs"/> (the ecosystem's FakeLogCollector).
 /// </summary>
 internal sealed class HubHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private bool _stopped;
 
-    private HubHost(WebApplication app, Uri baseUri, CapturingLoggerProvider logs)
+    private HubHost(WebApplication app, Uri baseUri, FakeLogCollector logs)
     {
         _app = app;
         BaseUri = baseUri;
@@ -39,7 +40,10 @@ internal sealed class HubHost : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public CapturingLoggerProvider Logs { get; }
+    public FakeLogCollector Logs { get; }
+
+    /// <summary>Raised with each log record's text once <see cref="Logs"/> keeps it (tests wait on it instead of polling).</summary>
+    public event Action<string>? LogWritten;
 
     public IServiceProvider Services => _app.Services;
 
@@ -51,9 +55,10 @@ internal sealed class HubHost : IAsyncDisposable
     public static async Task<HubHost> StartAsync(Action<HubOptions>? configure = null, string prefix = "", bool leanStreams = true)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        var logs = new CapturingLoggerProvider();
+        HubHost? host = null;
+        var logs = FakeLogCollector.Create(new FakeLogCollectorOptions { OutputSink = line => host?.LogWritten?.Invoke(line) });
         builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(logs);
+        builder.Logging.AddProvider(new FakeLoggerProvider(logs));
         builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Information);
         builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, 0, l =>
         {
@@ -82,8 +87,12 @@ internal sealed class HubHost : IAsyncDisposable
         }
 
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        return new HubHost(app, new Uri(address.TrimEnd('/') + prefix + "/"), logs);
+        host = new HubHost(app, new Uri(address.TrimEnd('/') + prefix + "/"), logs);
+        return host;
     }
+
+    /// <summary>Whether a log record's message contains <paramref name="text"/> (case-insensitive).</summary>
+    public bool Logged(string text) => Logs.GetSnapshot().Any(r => r.Message.Contains(text, StringComparison.OrdinalIgnoreCase));
 
     public Uri WsUri(string pathAndQuery) => new(new Uri(BaseUri.ToString().Replace("http://", "ws://", StringComparison.Ordinal)), pathAndQuery.TrimStart('/'));
 

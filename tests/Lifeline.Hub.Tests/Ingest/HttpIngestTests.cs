@@ -32,7 +32,7 @@ public class HttpIngestTests
         Assert.Equal(ErrorCodes.InvalidEntry, error.Error);
         Assert.Equal(2, error.Index);
         Assert.Contains("entry 2", error.Message, StringComparison.Ordinal);
-        Assert.True(hub.Logs.Contains("rejected (invalid_entry)"));
+        Assert.True(hub.Logged("rejected (invalid_entry)"));
 
         // Nothing of the request was stored: the next entry gets id 1.
         Assert.Equal(new PublishResult(1, 1, 1), await hub.PostManyAsync(1));

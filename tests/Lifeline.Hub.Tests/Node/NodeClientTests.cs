@@ -50,7 +50,7 @@ public sealed class NodeClientTests : IDisposable
             {
                 process.Kill();
                 await process.WaitForExitAsync().OrTimeout(TimeSpan.FromSeconds(30));
-                Assert.Fail("node did not finish within 90 s: " + await stderr + "\nhub log:\n" + string.Join("\n", hub.Logs.Lines.Select(l => l.Message)));
+                Assert.Fail("node did not finish within 90 s: " + await stderr + "\nhub log:\n" + string.Join("\n", hub.Logs.GetSnapshot().Select(l => l.Message)));
             }
         }
 

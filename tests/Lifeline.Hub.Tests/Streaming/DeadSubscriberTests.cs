@@ -74,7 +74,7 @@ public class DeadSubscriberTests
         }
 
         await evicted;
-        Assert.Contains(hub.Logs.Lines, l => l.Id.Id == 23);
+        Assert.Contains(hub.Logs.GetSnapshot(), l => l.Id.Id == 23);
         Assert.Empty(hub.Core().Subscribers);
         await traffic.StopAsync();
         var stats = await hub.StatsAsync();

@@ -27,7 +27,7 @@ public class PropertyFilterTests
         Entry("slow for x", """{"ms":2500.5,"user":"x","status":500,"http":{"path":"/Orders/7"}}""", LogEntryLevel.Error, "db"),
         Entry("string ms", """{"ms":"5000","user":"x"}"""),
         Entry("null user", """{"ms":3,"user":null}""", LogEntryLevel.Warning, "auth"),
-        Entry("last slow", """{"ms":1001,"user":"z"}""", LogEntryLevel.Critical),
+        Entry("last slow", """{"ms":1001,"user":"z","big":1e999}""", LogEntryLevel.Critical),
     ];
 
     /// <summary>Ids 9..11, published after <see cref="Mixed"/>: each case below ends with one of them.</summary>
@@ -35,7 +35,7 @@ public class PropertyFilterTests
     [
         Entry("marker 9", """{"ms":9999,"user":"x","status":500,"http":{"path":"/orders/9"}}""", LogEntryLevel.Critical, "db"),
         Entry("marker 10", """{"ms":0,"user":"x"}""", LogEntryLevel.Critical, "db"),
-        Entry("marker 11", """{"ms":0,"user":null}""", LogEntryLevel.Critical, "db"),
+        Entry("marker 11", """{"ms":0,"user":null,"big":5}""", LogEntryLevel.Critical, "db"),
     ];
 
     [Theory]
@@ -47,6 +47,7 @@ public class PropertyFilterTests
     [InlineData("where=http.path%20contains%20%22orders%22", new long[] { 5, 9 })]
     [InlineData("where=user%20%3D%20null", new long[] { 7, 11 })]
     [InlineData("levels=warning,critical", new long[] { 7, 8, 9, 10, 11 })]
+    [InlineData("where=big%20%3E%200&where=user%20!%3D%20%22q%22", new long[] { 8, 11 })] // 8's big, 1e999, compares as infinity
     [InlineData("levels=error,critical&source=api&source=db", new long[] { 5, 8, 9, 10, 11 })]
     public async Task Stream_Where_OnlyMatchingEntriesCrossTheWire(string query, long[] expected)
     {
@@ -107,6 +108,38 @@ public class PropertyFilterTests
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("invalid_filter", body.RootElement.GetProperty("error").GetString());
         Assert.Equal(message, body.RootElement.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Query_TooManyOrTooLongPredicates_OrAnUnknownLevel_Is400InvalidFilter()
+    {
+        await using var hub = await HubHost.StartAsync();
+        var seventeen = string.Concat(Enumerable.Range(0, 17).Select(i => $"&where=p{i}%20%3D%201"));
+        var sixteen = string.Concat(Enumerable.Range(0, 16).Select(i => $"&where=p{i}%20%3D%201"));
+        var cases = new (string Query, string? Message)[]
+        {
+            ("limit=1" + seventeen, "where: at most 16 predicates"),
+            ("limit=1" + sixteen, null),
+            ("where=" + Uri.EscapeDataString("s = \"" + new string('x', 1019) + "\""), "where: a predicate is at most 1024 characters"),
+            ("where=" + Uri.EscapeDataString("s = \"" + new string('x', 1018) + "\""), null),
+            ("levels=warning,loud", "levels: unknown level 'loud' (expected a comma-separated list of trace, debug, information, warning, error, critical)"),
+            ("levels=,", "levels: must name at least one level"),
+        };
+
+        foreach (var (query, message) in cases)
+        {
+            using var response = await hub.Http.GetAsync("v1/logs?" + query).OrTimeout(Timeout);
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            if (message is null)
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                continue;
+            }
+
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("invalid_filter", body.RootElement.GetProperty("error").GetString());
+            Assert.Equal(message, body.RootElement.GetProperty("message").GetString());
+        }
     }
 
     [Theory]
@@ -173,6 +206,29 @@ public class PropertyFilterTests
             var predicate = PropertyPredicate.Parse(text);
             Assert.False(predicate.Matches(doc.RootElement), text);
             Assert.False(predicate.Matches(null), text);
+        }
+    }
+
+    [Fact]
+    public void Predicate_ArbitraryText_ParsesOrNamesTheFault_NeverThrows()
+    {
+        // Predicates come from query strings anyone can send: every text either parses (and its canonical form parses
+        // back equal) or gets a message; none throws.
+        const string Alphabet = "ab.\"\\ =!<>-_@$0123456789eE+truefalsnul contains\u00e9\t{}[],";
+        var random = new Random(16);
+        using var props = JsonDocument.Parse("""{"a":{"b":1},"b":"x","big":1e999}""");
+        for (var i = 0; i < 20_000; i++)
+        {
+            var text = new string([.. Enumerable.Range(0, random.Next(0, 24)).Select(_ => Alphabet[random.Next(Alphabet.Length)])]);
+            if (PropertyPredicate.TryParse(text, out var predicate, out var error))
+            {
+                Assert.Equal(predicate, PropertyPredicate.Parse(predicate.ToString()));
+                predicate.Matches(props.RootElement);
+            }
+            else
+            {
+                Assert.False(string.IsNullOrEmpty(error));
+            }
         }
     }
 }

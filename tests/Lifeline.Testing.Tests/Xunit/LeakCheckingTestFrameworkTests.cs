@@ -20,35 +20,7 @@ public class LeakCheckingTestFrameworkTests
         {
             Assert.True(SampleControl.Overlapped, "the leaky and the clean sample did not run at the same time");
 
-            Assert.Equal(
-                "found 1 unexpected pending operation started by LeakySamples.LeavesAHeartbeatLoopRunning: [async] SampleControl.HeartbeatLoopAsync awaiting Task.Delay",
-                run.Failures["Lifeline.Testing.Samples.LeakySamples.LeavesAHeartbeatLoopRunning"]);
-            Assert.Equal(
-                "found 1 unexpected pending operation started by TheorySamples.InlineRow2Leaks(row: 2): [async] SampleControl.HeartbeatLoopAsync awaiting Task.Delay",
-                run.Failures["Lifeline.Testing.Samples.TheorySamples.InlineRow2Leaks(row: 2)"]);
-            Assert.Equal(
-                "found 1 unexpected pending operation started by TheorySamples.MemberRow2Leaks(row: 2): [async] SampleControl.HeartbeatLoopAsync awaiting Task.Delay",
-                run.Failures["Lifeline.Testing.Samples.TheorySamples.MemberRow2Leaks(row: 2)"]);
-            Assert.Equal(
-                "found 1 unexpected pending operation started by OptionSamples.LeavesATimer: [timer] OptionSamples.HoldTimerAsync.lambda (every 3600000 ms)",
-                run.Failures["Lifeline.Testing.Samples.OptionSamples.LeavesATimer"]);
-            Assert.Equal(4, run.Failures.Count);
-
-            Assert.Equivalent(
-                new[]
-                {
-                    "Lifeline.Testing.Samples.CleanSamples.StopsWhatItStarts",
-                    "Lifeline.Testing.Samples.LifetimeSamples.StopsInDisposeAsync",
-                    "Lifeline.Testing.Samples.TheorySamples.InlineRow2Leaks(row: 1)",
-                    "Lifeline.Testing.Samples.TheorySamples.MemberRow2Leaks(row: 1)",
-                    "Lifeline.Testing.Samples.OptionSamples.LeaksWithTheCheckOff",
-                    "Lifeline.Testing.Samples.OptionSamples.LeaksWhatItIgnores",
-                    "Lifeline.Testing.Samples.OptionSamples.LeavesATimerWithTimersExcluded",
-                    "Lifeline.Testing.Samples.OptionSamples.LeaksWhatItIgnoresAnywhereInTheChain",
-                    "Lifeline.Testing.Samples.OptedOutClassSamples.LeaksWithTheClassCheckOff",
-                    "Lifeline.Testing.Samples.UnattributableSamples.StartsALoopWithTheFlowSuppressed",
-                },
-                run.Passed.ToArray());
+            SampleVerdicts.AssertTests(run.Failures, run.Passed);
         }
         finally
         {
@@ -67,10 +39,7 @@ public class LeakCheckingTestFrameworkTests
         var run = await SampleRun.RunAsync();
         try
         {
-            var error = Assert.Single(run.Errors);
-            Assert.Equal(
-                "found 1 unexpected pending operation started by the test run of Lifeline.Testing.Samples (end-of-run check): [async] SampleControl.OrphanLoopAsync awaiting Task.Delay",
-                error);
+            Assert.Equal(SampleVerdicts.EndOfRunError("Lifeline.Testing.Samples"), Assert.Single(run.Errors));
         }
         finally
         {
