@@ -116,13 +116,8 @@ internal sealed partial class JetStreamEntryLog
                     return;
                 }
 
-                if (sequence == 0)
-                {
-                    // Nothing applied yet (the applier is connecting or catching up): an append must name a sequence.
-                    await _applied.WaitForAsync(1, linked.Token).ConfigureAwait(false);
-                    continue;
-                }
-
+                // Sequence 0 (an empty mirror) is checked too: on a stream that is not empty the append is refused, and
+                // retried once the mirror caught up, as any lost race.
                 // A body holds no ids: after a lost race it is sent again as it is, under the new first id.
                 if (taken < 0)
                 {
