@@ -28,6 +28,9 @@ internal sealed partial class ClusterRevocations : IAsyncDisposable
     /// <summary>How long to wait before retrying after the engine refused or could not be reached.</summary>
     private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>While the engine is away, one warning per this many failed tries (every 10 s), not one per try.</summary>
+    private const int FailureLogEvery = 20;
+
     private readonly ApiKeyStore _keys;
     private readonly ClusterRevocationSettings? _settings;
     private readonly TimeProvider _time;
@@ -202,7 +205,7 @@ internal sealed partial class ClusterRevocations : IAsyncDisposable
         {
             await foreach (var id in _pending.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                while (true)
+                for (var attempt = 1; ; attempt++)
                 {
                     try
                     {
@@ -212,7 +215,11 @@ internal sealed partial class ClusterRevocations : IAsyncDisposable
                     }
                     catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                     {
-                        LogShareFailed(_logger, e, id, RetryDelay.TotalMilliseconds);
+                        if (attempt % FailureLogEvery == 1)
+                        {
+                            LogShareFailed(_logger, e, id, RetryDelay.TotalMilliseconds);
+                        }
+
                         await DelayAsync(cancellationToken).ConfigureAwait(false);
                     }
                 }
@@ -279,16 +286,4 @@ internal sealed partial class ClusterRevocations : IAsyncDisposable
             return null;
         }
     }
-
-    [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "Cluster revocations loaded: {Count} key ids revoked cluster-wide")]
-    private static partial void LogLoaded(ILogger logger, int count);
-
-    [LoggerMessage(EventId = 121, Level = LogLevel.Warning, Message = "Cluster revocations: watching the bucket failed; retrying in {DelayMs} ms")]
-    private static partial void LogWatchFailed(ILogger logger, Exception exception, double delayMs);
-
-    [LoggerMessage(EventId = 122, Level = LogLevel.Warning, Message = "Cluster revocations: sharing the revocation of key {Id} failed; retrying in {DelayMs} ms")]
-    private static partial void LogShareFailed(ILogger logger, Exception exception, string id, double delayMs);
-
-    [LoggerMessage(EventId = 123, Level = LogLevel.Information, Message = "Cluster revocations: the revocation of key {Id} is in the cluster's bucket; every node applies it")]
-    private static partial void LogShared(ILogger logger, string id);
 }

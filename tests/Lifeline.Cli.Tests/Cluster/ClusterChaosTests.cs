@@ -41,29 +41,35 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
 
             var progress = new Progress();
             var acks = new Dictionary<string, PublishResult>();
-            var publishers = Enumerable.Range(0, 3).Select(p => PublishAsync(cluster, p, progress, acks)).ToList();
 
-            // The kills: after each eighth of the entries, one node or one engine server, down until more were acked.
+            // Publishing goes in slices, one per kill: each kill comes near the end of a slice and the next slice is
+            // opened at once, so every kill lands while publishers have work, and some is done while it is down.
+            const int Slice = Requests / (Kills + 1);
+            progress.Open(Slice);
+            var publishers = Enumerable.Range(0, 3).Select(p => PublishAsync(cluster, p, progress, acks)).ToList();
             var events = new List<string>();
             for (var k = 1; k <= Kills; k++)
             {
-                await progress.WaitForAsync(k * Requests * PerRequest / (Kills + 2)).WaitAsync(Deadline - clock.Elapsed);
+                await progress.WaitForAsync(((k * Slice) - 3) * PerRequest).WaitAsync(Deadline - clock.Elapsed);
+                var atKill = progress.Value;
+                var whileDown = atKill + (3 * PerRequest);
+                progress.Open(k == Kills ? Requests : (k + 1) * Slice);
                 if (random.Next(2) == 0)
                 {
                     var node = cluster.Nodes[random.Next(cluster.Nodes.Count)];
                     await node.KillAsync();
-                    await progress.WaitForAsync(progress.Value + (3 * PerRequest)).WaitAsync(Deadline - clock.Elapsed);
+                    await progress.WaitForAsync(whileDown).WaitAsync(Deadline - clock.Elapsed);
                     await node.RestartAsync();
                     await LocalCluster.WaitHealthyAsync(node);
-                    events.Add($"{clock.Elapsed.TotalSeconds:0.0}s node {node.Name}");
+                    events.Add($"{clock.Elapsed.TotalSeconds:0.0}s node {node.Name} at {atKill} acked");
                 }
                 else
                 {
                     var server = random.Next(cluster.Engine.Count);
                     await cluster.Engine.KillServerAsync(server);
-                    await progress.WaitForAsync(progress.Value + (3 * PerRequest)).WaitAsync(Deadline - clock.Elapsed);
+                    await progress.WaitForAsync(whileDown).WaitAsync(Deadline - clock.Elapsed);
                     await cluster.Engine.StartServerAsync(server);
-                    events.Add($"{clock.Elapsed.TotalSeconds:0.0}s engine {cluster.Engine.Name(server)}");
+                    events.Add($"{clock.Elapsed.TotalSeconds:0.0}s engine {cluster.Engine.Name(server)} at {atKill} acked");
                 }
             }
 
@@ -117,6 +123,7 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
         var target = p;
         for (var r = p; r < Requests; r += 3)
         {
+            await progress.EnterAsync();
             var key = $"p{p}/{r}";
             while (true)
             {
@@ -185,12 +192,53 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Acked entries so far, with waits on thresholds (signalled by the publishers, not polled).</summary>
+    /// <summary>
+    /// Acked entries so far, with waits on thresholds (signalled by the publishers, not polled), and the gate of
+    /// requests publishers may start.
+    /// </summary>
     private sealed class Progress
     {
         private readonly Lock _lock = new();
         private long _value;
+        private long _allowed;
+        private long _started;
         private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private TaskCompletionSource _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Lets publishers start requests up to <paramref name="requests"/> in all.</summary>
+        public void Open(long requests)
+        {
+            TaskCompletionSource opened;
+            lock (_lock)
+            {
+                _allowed = requests;
+                opened = _opened;
+                _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            opened.TrySetResult();
+        }
+
+        /// <summary>Waits until one more request may start, and counts it.</summary>
+        public async Task EnterAsync()
+        {
+            while (true)
+            {
+                Task opened;
+                lock (_lock)
+                {
+                    if (_started < _allowed)
+                    {
+                        _started++;
+                        return;
+                    }
+
+                    opened = _opened.Task;
+                }
+
+                await opened;
+            }
+        }
 
         public long Value
         {

@@ -81,8 +81,8 @@ public sealed class ClusterHealthTests
 
         Assert.Equal(HttpStatusCode.Unauthorized, await StatusWithAsync(hub1, LocalCluster.SpareKey));
 
-        // All at once: one server alone has no quorum to elect a meta leader (each launch happens before its wait).
-        await Task.WhenAll(Enumerable.Range(0, cluster.Engine.Count).Select(cluster.Engine.StartServerAsync));
+        // All at once: one server alone has no quorum to elect a meta leader.
+        await cluster.Engine.StartServerAsync([.. Enumerable.Range(0, cluster.Engine.Count)]);
 
         foreach (var node in cluster.Nodes)
         {
