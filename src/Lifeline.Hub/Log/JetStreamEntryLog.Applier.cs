@@ -21,9 +21,16 @@ internal sealed partial class JetStreamEntryLog
     /// <summary>The longest wait between two tries to reconnect the consumer.</summary>
     private static readonly TimeSpan MaxConsumerBackoff = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Pulls that expire after 5 s with a heartbeat each second: the ordered consumer lives on one server, and when that
+    /// server dies (a stream leader killed) the missing heartbeats make the client recreate it within about 2 s; with the
+    /// defaults (30 s pulls, 15 s heartbeats) the mirror, and so every append on this node, would wait half a minute.
+    /// </summary>
+    private static readonly NatsJSConsumeOpts ConsumeOptions = new() { MaxMsgs = 1000, Expires = TimeSpan.FromSeconds(5), IdleHeartbeat = TimeSpan.FromSeconds(1) };
+
     private readonly SemaphoreSlim _mirrorWrite = new(1, 1);
 
-    /// <summary>Completed once the applier found or created the stream (and its first message).</summary>
+    /// <summary>Completed once the applier found or created the stream.</summary>
     private readonly TaskCompletionSource _streamExists = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Owned by the applier loop.
@@ -45,7 +52,7 @@ internal sealed partial class JetStreamEntryLog
                     _options.ClusterStream,
                     new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence, OptStartSeq = (ulong)from },
                     stopping).ConfigureAwait(false);
-                await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: stopping).ConfigureAwait(false))
+                await foreach (var message in consumer.ConsumeAsync<byte[]>(opts: ConsumeOptions, cancellationToken: stopping).ConfigureAwait(false))
                 {
                     await ApplyAsync(message).ConfigureAwait(false);
                     failures = 0;
@@ -109,7 +116,7 @@ internal sealed partial class JetStreamEntryLog
             var storeLast = _store.LastId;
             if (_applyEntries.Count == 0 || _applyEntries[^1].Id <= storeLast)
             {
-                // The first message (no entries), or a batch the mirror stored before a restart whose position was not yet kept.
+                // A message with no entries, or a batch the mirror stored before a restart whose position was not yet kept.
                 _applied.Set(sequence, storeLast);
                 return;
             }
@@ -154,7 +161,7 @@ internal sealed partial class JetStreamEntryLog
         }
     }
 
-    /// <summary>Creates the stream when it is missing (every node may: the same config is accepted twice), and its first message.</summary>
+    /// <summary>Creates the stream when it is missing (every node may: the same config is accepted twice).</summary>
     private async Task EnsureStreamAsync(CancellationToken cancellationToken)
     {
         if (_streamReady)
@@ -180,21 +187,6 @@ internal sealed partial class JetStreamEntryLog
             // It exists with another configuration (an operator changed it, or another node runs other options): used as it is.
             stream = await _js.GetStreamAsync(_options.ClusterStream, cancellationToken: cancellationToken).ConfigureAwait(false);
             LogStreamConfigDiffers(_logger, _options.ClusterStream, stream.Info.Config.NumReplicas);
-        }
-
-        if (stream.Info.State.LastSeq == 0)
-        {
-            // Every append names the sequence it follows, and the engine does not check an expected sequence of 0: a first
-            // message with no entries gives the first append a sequence to name. Nodes that start together append the
-            // same message id, so one is stored.
-            var genesis = new System.Buffers.ArrayBufferWriter<byte>(16);
-            LogBatchCodec.WriteStart(genesis, _time.GetUtcNow().UtcTicks, 0);
-            var headers = new NatsHeaders { [LogBatchCodec.FirstIdHeader] = "1" };
-            var ack = await _js.PublishAsync(_options.ClusterSubject, genesis.WrittenMemory, opts: new NatsJSPubOpts { MsgId = _options.ClusterStream + "-genesis", RetryAttempts = 1 }, headers: headers, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (ack.Error is { } error)
-            {
-                throw new NatsJSApiException(error);
-            }
         }
 
         _streamReady = true;

@@ -100,30 +100,36 @@ internal sealed partial class JetStreamEntryLog
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, stopping);
         try
         {
+            var taken = -1;
             while (true)
             {
                 // The position first, then the keys: the applier records a message's keys before it moves the position,
                 // so every key stored up to `sequence` is seen below.
                 var (sequence, lastId) = _applied.Value;
-                AnswerFromStream(pending);
+                if (AnswerFromStream(pending))
+                {
+                    taken = -1;
+                }
+
                 if (pending.Count == 0)
                 {
                     return;
                 }
 
-                if (sequence == 0)
+                // Sequence 0 (an empty mirror) is checked too: on a stream that is not empty the append is refused, and
+                // retried once the mirror caught up, as any lost race.
+                // A body holds no ids: after a lost race it is sent again as it is, under the new first id.
+                if (taken < 0)
                 {
-                    // Nothing applied yet (the applier is connecting or catching up): an append must name a sequence.
-                    await _applied.WaitForAsync(1, linked.Token).ConfigureAwait(false);
-                    continue;
+                    taken = Encode(pending, json);
                 }
 
-                var taken = Encode(pending, lastId + 1, json);
+                AssignIds(pending, taken, lastId + 1);
                 var messageId = $"{_options.ClusterNodeName}-{RunId}-{++_batches}";
                 var (acked, streamLast) = await PublishAsync(lastId + 1, sequence, messageId, linked.Token).ConfigureAwait(false);
                 if (acked == 0)
                 {
-                    // Another node appended first: once the mirror has its message, the keys are checked again and ids rebuilt.
+                    // Another node appended first: once the mirror has its message, the keys are checked again.
                     Interlocked.Increment(ref _racesLost);
                     RaceLost?.Invoke();
                     await _applied.WaitForAsync(Math.Max(streamLast, sequence + 1), linked.Token).ConfigureAwait(false);
@@ -146,10 +152,10 @@ internal sealed partial class JetStreamEntryLog
         }
     }
 
-    /// <summary>Answers the publishes whose key the stream already holds (from any node), and the empty ones.</summary>
-    private void AnswerFromStream(List<IngestWork> pending)
+    /// <summary>Answers the publishes whose key the stream already holds (from any node), and the empty ones; returns whether it answered any.</summary>
+    private bool AnswerFromStream(List<IngestWork> pending)
     {
-        pending.RemoveAll(w =>
+        return pending.RemoveAll(w =>
         {
             if (w.Entries.Count == 0)
             {
@@ -166,24 +172,23 @@ internal sealed partial class JetStreamEntryLog
             }
 
             return false;
-        });
+        }) > 0;
     }
 
     /// <summary>
     /// Encodes the first publishes of <paramref name="pending"/> that fit the engine's <c>max_payload</c> into
-    /// <see cref="_body"/>, with ids from <paramref name="firstId"/>, and sets their results; returns how many it took.
+    /// <see cref="_body"/>; returns how many it took.
     /// </summary>
-    private int Encode(List<IngestWork> pending, long firstId, Utf8JsonWriter json)
+    private int Encode(List<IngestWork> pending, Utf8JsonWriter json)
     {
         var limit = (_nats.ServerInfo?.MaxPayload is > 0 and var max ? max : DefaultMaxPayload) - HeaderRoom;
         var now = _time.GetUtcNow();
         _entries.ResetWrittenCount();
         var fits = 0;
         var taken = 0;
-        var id = firstId;
         foreach (var w in pending)
         {
-            var next = LogBatchCodec.WriteEntries(_entries, w.Entries, id, now, _scratch, json);
+            LogBatchCodec.WriteEntries(_entries, w.Entries, now, _scratch, json);
             if (_entries.WrittenCount + (RequestRoom * (taken + 1)) > limit)
             {
                 if (taken == 0)
@@ -192,16 +197,14 @@ internal sealed partial class JetStreamEntryLog
                     var error = new ProtocolException(ErrorCodes.TooLarge, $"the publish encodes to {_entries.WrittenCount} bytes, over the cluster engine's max_payload ({limit + HeaderRoom} bytes)");
                     w.Completion.TrySetException(error);
                     pending.RemoveAt(0);
-                    return Encode(pending, firstId, json);
+                    return pending.Count == 0 ? 0 : Encode(pending, json);
                 }
 
                 break;
             }
 
-            w.Result = new PublishResult(w.Entries.Count, id, next - 1);
             fits = _entries.WrittenCount;
             taken++;
-            id = next;
         }
 
         _body.ResetWrittenCount();
@@ -213,6 +216,18 @@ internal sealed partial class JetStreamEntryLog
 
         _body.Write(_entries.WrittenSpan[..fits]);
         return taken;
+    }
+
+    /// <summary>The answers of the first <paramref name="taken"/> publishes if their message gets ids from <paramref name="firstId"/>.</summary>
+    private static void AssignIds(List<IngestWork> pending, int taken, long firstId)
+    {
+        var id = firstId;
+        for (var i = 0; i < taken; i++)
+        {
+            var count = pending[i].Entries.Count;
+            pending[i].Result = new PublishResult(count, id, id + count - 1);
+            id += count;
+        }
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
 using Lifeline.Hub.Core;
@@ -14,9 +15,11 @@ namespace Lifeline.Hub.Log;
 /// lengths and counts as 7-bit varints):
 /// <code>
 /// byte 1 (version) · int64 received ticks · count of requests · per request: entry count, key length + 1 (0: no key), key UTF-8
-/// · per entry: int64 timestamp UTC ticks, byte level, source, message, wire JSON (id included), each length-prefixed
+/// · per entry: int64 timestamp UTC ticks, byte level, source, message, wire JSON after its id, each length-prefixed
 /// </code>
-/// The wire JSON is encoded once, by the node that appends; every node stores it as it is. Thread-safe (stateless).
+/// The wire JSON is encoded once, by the node that appends, without its leading <c>{"id":N,</c>: a body does not depend
+/// on the ids, so an append that lost a race is sent again as it is under a new first id. Every node puts the id back in
+/// front when it reads the message. Thread-safe (stateless).
 /// </summary>
 internal static class LogBatchCodec
 {
@@ -24,6 +27,11 @@ internal static class LogBatchCodec
     public const string FirstIdHeader = "Lifeline-First-Id";
 
     private const byte Version = 1;
+
+    /// <summary>What <see cref="LogEntryJson.WriteStored"/> writes first for id 0 (the id is its first property).</summary>
+    private static ReadOnlySpan<byte> IdZeroPrefix => "{\"id\":0,"u8;
+
+    private static ReadOnlySpan<byte> IdPrefix => "{\"id\":"u8;
 
     /// <summary>
     /// Writes the header part of a batch of <paramref name="requests"/> requests; <see cref="WriteRequest"/> follows for
@@ -53,28 +61,29 @@ internal static class LogBatchCodec
         body.Advance(Encoding.UTF8.GetBytes(key, body.GetSpan(bytes)));
     }
 
-    /// <summary>Writes <paramref name="entries"/> with ids from <paramref name="firstId"/>; returns the next id.</summary>
-    public static long WriteEntries(ArrayBufferWriter<byte> body, List<EntryFields> entries, long firstId, DateTimeOffset now, ArrayBufferWriter<byte> scratch, Utf8JsonWriter json)
+    /// <summary>Writes <paramref name="entries"/> (their ids are the message's business: see <see cref="Read"/>).</summary>
+    public static void WriteEntries(ArrayBufferWriter<byte> body, List<EntryFields> entries, DateTimeOffset now, ArrayBufferWriter<byte> scratch, Utf8JsonWriter json)
     {
-        var id = firstId;
         foreach (var f in entries)
         {
             var ts = f.Timestamp ?? now;
             scratch.ResetWrittenCount();
             json.Reset(scratch);
-            LogEntryJson.WriteStored(json, id, ts, f.Level, f.Source, f.Message, f.RawProperties);
+            LogEntryJson.WriteStored(json, 0, ts, f.Level, f.Source, f.Message, f.RawProperties);
             json.Flush();
+            if (!scratch.WrittenSpan.StartsWith(IdZeroPrefix))
+            {
+                throw new InvalidOperationException("an entry's stored JSON does not start with its id");
+            }
+
             var span = body.GetSpan(9);
             BinaryPrimitives.WriteInt64LittleEndian(span, ts.UtcTicks);
             span[8] = (byte)f.Level;
             body.Advance(9);
             WriteString(body, f.Source);
             WriteString(body, f.Message);
-            WriteBytes(body, scratch.WrittenSpan);
-            id++;
+            WriteBytes(body, scratch.WrittenSpan[IdZeroPrefix.Length..]);
         }
-
-        return id;
     }
 
     /// <summary>
@@ -112,14 +121,30 @@ internal static class LogBatchCodec
             var level = (LogEntryLevel)reader.Byte();
             var source = Encoding.UTF8.GetString(reader.Bytes((int)reader.Varint()));
             var message = Encoding.UTF8.GetString(reader.Bytes((int)reader.Varint()));
-            var json = reader.Bytes((int)reader.Varint()).ToArray();
-            entries.Add(new StoredEntry(e, ts, received, level, source, message, json));
+            entries.Add(new StoredEntry(e, ts, received, level, source, message, WithId(e, reader.Bytes((int)reader.Varint()))));
         }
 
         if (!reader.AtEnd)
         {
             throw new InvalidDataException("a Lifeline batch with bytes after its last entry");
         }
+    }
+
+    /// <summary>The entry's wire JSON: <c>{"id":</c>, the id, a comma, then the rest as the appending node wrote it.</summary>
+    private static byte[] WithId(long id, ReadOnlySpan<byte> rest)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        if (!Utf8Formatter.TryFormat(id, digits, out var length))
+        {
+            throw new InvalidDataException("an id that does not format");
+        }
+
+        var json = new byte[IdPrefix.Length + length + 1 + rest.Length];
+        IdPrefix.CopyTo(json);
+        digits[..length].CopyTo(json.AsSpan(IdPrefix.Length));
+        json[IdPrefix.Length + length] = (byte)',';
+        rest.CopyTo(json.AsSpan(IdPrefix.Length + length + 1));
+        return json;
     }
 
     private static void WriteString(ArrayBufferWriter<byte> body, string s)
