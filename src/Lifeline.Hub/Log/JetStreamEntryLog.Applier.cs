@@ -104,7 +104,6 @@ internal sealed partial class JetStreamEntryLog
         }
         catch (InvalidDataException e)
         {
-            LogForeignMessage(_logger, sequence);
             LogUnreadableBatch(_logger, e, sequence);
             _applied.Set(sequence, appliedLastId);
             return;

@@ -170,6 +170,25 @@ public sealed class ClusterLogTests
         }
     }
 
+    [Fact]
+    public async Task APublishLargerThanTheEnginesMaxPayload_IsRefusedWhole_AsTooLarge_AndTheNextIsStored()
+    {
+        await using var cluster = await NatsServerCluster.StartAsync();
+        await using var a = await ClusterNode.StartAsync(ClusterNode.Options(cluster, "a"));
+
+        // About 1.5 MiB in one publish, over nats-server's default max_payload (1 MiB): one message cannot hold it, and
+        // splitting it would break all-or-nothing.
+        var big = Enumerable.Range(0, 3000).Select(i => $"{i}-" + new string('x', 500)).ToArray();
+        var error = await Assert.ThrowsAsync<ProtocolException>(() => a.AppendAsync("big", big).OrTimeout(Timeout));
+        Assert.Equal(ErrorCodes.TooLarge, error.ErrorCode);
+        Assert.Contains("max_payload", error.Message, StringComparison.Ordinal);
+
+        var next = await a.AppendAsync("small", "after").OrTimeout(Timeout);
+        Assert.Equal((1, 1L), (next.Result.Count, next.Result.FirstId));
+        await a.Sink.WaitForAsync(1).OrTimeout(Timeout);
+        Assert.Equal(["after"], a.Sink.Entries.Select(e => e.Message));
+    }
+
     /// <summary>Completes when <paramref name="node"/>'s next append is refused because another node's came first.</summary>
     private static Task RaceLost(ClusterNode node)
     {
