@@ -118,38 +118,7 @@ internal sealed partial class JetStreamEntryLog : IEntryLog
             return (await stored.ConfigureAwait(false), true);
         }
 
-        var work = new IngestWork(entries, idempotencyKey);
-        if (idempotencyKey is not null && _idempotency.GetOrAdd(idempotencyKey, work.Completion.Task) is { } remembered)
-        {
-            return (await remembered.WaitAsync(cancellationToken).ConfigureAwait(false), true);
-        }
-
-        try
-        {
-            await _ingest.Writer.WriteAsync(work, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            if (idempotencyKey is not null)
-            {
-                _idempotency.Remove(idempotencyKey);
-            }
-
-            work.Completion.TrySetException(e);
-            throw;
-        }
-
-        try
-        {
-            var result = await work.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return (result, work.Replayed);
-        }
-        catch when (idempotencyKey is not null && work.Completion.Task.IsFaulted)
-        {
-            // Not acked: a retry goes to the engine again (and finds the key there if the append was stored after all).
-            _idempotency.Remove(idempotencyKey);
-            throw;
-        }
+        return await IngestWork.SubmitAsync(_ingest.Writer, _idempotency, entries, idempotencyKey, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask<long> ReadAsync(long afterId, int max, List<StoredEntry> into, CancellationToken cancellationToken) =>

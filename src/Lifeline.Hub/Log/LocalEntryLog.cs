@@ -87,39 +87,8 @@ internal sealed partial class LocalEntryLog : IEntryLog
         }
     }
 
-    public async Task<(PublishResult Result, bool Replayed)> AppendAsync(List<EntryFields> entries, string? idempotencyKey, CancellationToken cancellationToken)
-    {
-        var work = new IngestWork(entries, idempotencyKey);
-        if (idempotencyKey is not null && _idempotency.GetOrAdd(idempotencyKey, work.Completion.Task) is { } remembered)
-        {
-            return (await remembered.WaitAsync(cancellationToken).ConfigureAwait(false), true);
-        }
-
-        try
-        {
-            await _ingest.Writer.WriteAsync(work, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            if (idempotencyKey is not null)
-            {
-                _idempotency.Remove(idempotencyKey);
-            }
-
-            work.Completion.TrySetException(e);
-            throw;
-        }
-
-        try
-        {
-            return (await work.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false), false);
-        }
-        catch when (idempotencyKey is not null && work.Completion.Task.IsFaulted)
-        {
-            _idempotency.Remove(idempotencyKey);
-            throw;
-        }
-    }
+    public Task<(PublishResult Result, bool Replayed)> AppendAsync(List<EntryFields> entries, string? idempotencyKey, CancellationToken cancellationToken) =>
+        IngestWork.SubmitAsync(_ingest.Writer, _idempotency, entries, idempotencyKey, cancellationToken);
 
     public ValueTask<long> ReadAsync(long afterId, int max, List<StoredEntry> into, CancellationToken cancellationToken) =>
         _store.ReadAsync(afterId, max, into, cancellationToken);
