@@ -45,9 +45,33 @@ internal sealed partial class JetStreamEntryLog
     public async Task CatchUpAsync(CancellationToken cancellationToken)
     {
         await _streamExists.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        await RefreshUntilAnsweredAsync(cancellationToken).ConfigureAwait(false);
         await _applied.WaitForAsync(Interlocked.Read(ref _streamLast), cancellationToken).ConfigureAwait(false);
-        await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        await RefreshUntilAnsweredAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <see cref="RefreshAsync"/>, asked again while the engine gives no answer (a stream just created, or electing a
+    /// leader, leaves its API requests unanswered for a moment) until <paramref name="cancellationToken"/> ends it.
+    /// </summary>
+    private async Task RefreshUntilAnsweredAsync(CancellationToken cancellationToken)
+    {
+        // Also ended by the log's stop, so a caller without a deadline never leaves this loop behind.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        cancellationToken = linked.Token;
+        while (true)
+        {
+            try
+            {
+                await RefreshAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (NatsJSApiNoResponseException e)
+            {
+                LogStatusFailed(_logger, e.Message);
+                await Task.Delay(RetryWait, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private async Task MonitorLoopAsync(CancellationToken stopping)

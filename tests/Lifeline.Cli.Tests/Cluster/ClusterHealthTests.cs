@@ -27,7 +27,7 @@ public sealed class ClusterHealthTests
         foreach (var node in cluster.Nodes)
         {
             await LocalCluster.WaitHealthyAsync(node);
-            var stats = await LocalCluster.StatsAsync(node);
+            var stats = await LocalCluster.StatsWithLeaderAsync(node);
             Assert.Equal(node.Name, stats.GetProperty("node").GetString());
             var engine = stats.GetProperty("cluster");
             Assert.True(engine.GetProperty("connected").GetBoolean());

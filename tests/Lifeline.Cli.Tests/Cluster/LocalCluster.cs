@@ -107,6 +107,26 @@ internal sealed class LocalCluster : IAsyncDisposable
         throw new TimeoutException($"{node.Name} did not answer /healthz 200 within {Timeout.TotalSeconds:0} s (last: {last}); its log:\n{node.RecentLog()}");
     }
 
+    /// <summary>
+    /// <c>GET /v1/stats</c> of <paramref name="node"/> once its engine state names a stream leader: right after the
+    /// stream is created, or during an election, the node's last look at the stream found none (and says so).
+    /// </summary>
+    public static async Task<JsonElement> StatsWithLeaderAsync(HubNode node)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        while (true)
+        {
+            var stats = await StatsAsync(node);
+            if (stats.GetProperty("cluster").GetProperty("streamLeader").ValueKind == JsonValueKind.String || timeout.IsCancellationRequested)
+            {
+                return stats;
+            }
+
+            // Polling a child process's HTTP endpoint: there is no event to wait on across processes.
+            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System, CancellationToken.None);
+        }
+    }
+
     /// <summary><c>GET /v1/stats</c> of <paramref name="node"/>.</summary>
     public static async Task<JsonElement> StatsAsync(HubNode node)
     {
