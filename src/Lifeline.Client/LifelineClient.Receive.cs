@@ -166,8 +166,8 @@ public sealed partial class LifelineClient
             if (!queued)
             {
                 // Over capacity by this one message: wait until the reader has made room for a batch (it signals when
-                // the count drops to InboxResumeCount), or the inbox was completed by a stop.
-                while (Volatile.Read(ref _inboxCount) > InboxResumeCount)
+                // the count drops to _inboxResumeCount), or the inbox was completed by a stop.
+                while (Volatile.Read(ref _inboxCount) > _inboxResumeCount)
                 {
                     await _inboxRoom.WaitAsync(token).ConfigureAwait(false);
                 }
@@ -197,13 +197,13 @@ public sealed partial class LifelineClient
     /// below capacity, not one slot, so that a reader slower than the socket wakes the writer once per batch rather
     /// than once per message (with one wake-up and one wait per message, a full inbox cost a fifth of the throughput).
     /// </summary>
-    private int InboxResumeCount => _options.ReceiveBufferCapacity + 1 - Math.Clamp(_options.ReceiveBufferCapacity / 4, 1, MaxInboxBatch);
+    private static int InboxResumeCountFor(int capacity) => capacity + 1 - Math.Clamp(capacity / 4, 1, MaxInboxBatch);
 
     /// <summary>The reader took a message from the inbox.</summary>
     private void InboxTaken()
     {
         // The count falls one by one from at most capacity + 1, so it passes the resume count exactly once per wait.
-        if (Interlocked.Decrement(ref _inboxCount) == InboxResumeCount)
+        if (Interlocked.Decrement(ref _inboxCount) == _inboxResumeCount)
         {
             _inboxRoom.Set(); // the writer is (or is about to be) waiting with one message over capacity
         }

@@ -28,6 +28,7 @@ public sealed partial class LifelineClient : IAsyncDisposable
     private readonly Channel<ReceivedMessage>? _inbox;
     private readonly AsyncSignal _inboxRoom = new();
     private int _inboxCount;
+    private readonly int _inboxResumeCount;   // InboxResumeCountFor(ReceiveBufferCapacity): options are fixed once built
     private readonly Channel<ConnectionEnd> _closeEvents = Channel.CreateUnbounded<ConnectionEnd>(new UnboundedChannelOptions { SingleReader = true });
     private readonly UnstoppedClientTracker _tracker;
     private readonly Lock _gate = new();
@@ -59,6 +60,7 @@ public sealed partial class LifelineClient : IAsyncDisposable
         _sendBuffer = new SendBuffer(_options.SendBuffer, _time, _metrics);
         _metrics.Buffer = _sendBuffer;
         _messageSlots = new SemaphoreSlim(_options.ReceiveBufferCapacity, _options.ReceiveBufferCapacity);
+        _inboxResumeCount = InboxResumeCountFor(_options.ReceiveBufferCapacity);
         if (_options.EnableReadAll)
         {
             // The single-consumer unbounded channel is the cheapest hand-off; _inboxCount bounds it (see DeliverAsync).
