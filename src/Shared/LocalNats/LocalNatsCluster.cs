@@ -13,7 +13,8 @@ namespace Lifeline.LocalNats;
 /// own store in one temp folder. <see cref="StartAsync"/> returns once every server knows the JetStream meta leader
 /// (streams can be created). A server can be killed with SIGKILL and started again on the same ports and store.
 /// <see cref="DisposeAsync"/> kills what still runs, by pid, waits for each process and its log reader, and deletes the
-/// folder: nothing is left running. Not thread-safe: one caller drives it.
+/// folder: nothing is left running. If this process dies without disposing it (SIGKILL), the kernel kills the servers
+/// (<see cref="ParentBoundProcess"/>, Linux); their folder stays in the temp folder. Not thread-safe: one caller drives it.
 /// </summary>
 internal sealed partial class LocalNatsCluster : IAsyncDisposable
 {
@@ -170,13 +171,16 @@ internal sealed partial class LocalNatsCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts one server process; its standard error (the server's log) is redirected for its reader.</summary>
+    /// <summary>
+    /// Starts one server process, bound to this one (<see cref="ParentBoundProcess"/>: a server never outlives the demo
+    /// or the test host, even one killed with SIGKILL); its standard error (the server's log) is redirected for its reader.
+    /// </summary>
     private Process Launch(string config)
     {
         var info = new ProcessStartInfo(_executable) { RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(config);
-        return Process.Start(info) ?? throw new LocalNatsException($"could not start {_executable}");
+        return ParentBoundProcess.Start(info);
     }
 
     /// <summary>Free ports now, all distinct (each listener stays open until all are chosen).</summary>
