@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Lifeline.Benchmarks.Hub.Load;
 using Lifeline.LocalNats;
 using Lifeline.Tests.Shared;
@@ -52,6 +53,20 @@ internal sealed class BenchCluster : IAsyncDisposable
         [.. Nodes.Select(n => (n.Name, n.ReadCpu())), .. Enumerable.Range(0, Engine.Count).Select(i => ("nats-" + Engine.Name(i), Engine.Pid(i) > 0 ? CpuSample.ReadProcessCpu(Engine.Pid(i)) : TimeSpan.Zero))],
         Process.GetCurrentProcess().TotalProcessorTime,
         Stopwatch.GetTimestamp());
+
+    /// <summary>Each node's <c>racesLost</c> from <c>/v1/stats</c>: its appends another node's append preceded (each rebuilt and sent again).</summary>
+    public async Task<long[]> RacesLostAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var races = new long[Nodes.Count];
+        for (var i = 0; i < Nodes.Count; i++)
+        {
+            using var stats = JsonDocument.Parse(await http.GetStringAsync(new Uri(Nodes[i].BaseUri, "v1/stats"), cancellationToken).ConfigureAwait(false));
+            races[i] = stats.RootElement.GetProperty("cluster").GetProperty("racesLost").GetInt64();
+        }
+
+        return races;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -5,13 +5,14 @@ using Lifeline.Benchmarks.Hub.Load;
 namespace Lifeline.Benchmarks.Cluster;
 
 /// <summary>
-/// <c>cluster-latency [--rate 2000] [--warmup 5] [--seconds 15] [--entry-bytes 200]</c>: issue 13's cross-node delivery
+/// <c>cluster-latency [--rate 2000] [--warmup 5] [--seconds 15] [--floor-seconds 10] [--entry-bytes 200]</c>: issue 13's cross-node delivery
 /// figure. Starts 3 nats-server and 3 <c>lifeline serve --cluster</c> processes (no pinning: everything shares the
 /// machine's cores), a subscriber on every node, and one publisher on node1 sending one entry per publish at
 /// <c>--rate</c> against a schedule for warm-up plus <c>--seconds</c>; prints, per subscriber node, the delivery latency
 /// (send to receive, measured after the warm-up) p50/p99/p99.9/max and whether it received every entry exactly once in
-/// order; node1's publish-to-ack latency; each process's CPU over the measured window; the load average. Bounded:
-/// about a minute; everything it started is stopped by pid, also on failure or Ctrl+C.
+/// order; node1's publish-to-ack latency; each process's CPU over the measured window; the load average. Then, on the
+/// same servers, the engine's own floor (<see cref="EngineFloor"/>: NATS alone at the same rate; <c>--floor-seconds 0</c>
+/// skips it), so a tail the engine and the machine have is told apart from the hub's. Bounded: about a minute and a half; everything it started is stopped by pid, also on failure or Ctrl+C.
 /// </summary>
 public sealed class ClusterLatencyCommand : IBenchCommand
 {
@@ -30,6 +31,7 @@ public sealed class ClusterLatencyCommand : IBenchCommand
         var warmUp = BenchArgs.Int(args, "--warmup", 5);
         var seconds = BenchArgs.Int(args, "--seconds", 15);
         var entryBytes = BenchArgs.Int(args, "--entry-bytes", 200);
+        var floorSeconds = BenchArgs.Int(args, "--floor-seconds", 10);
         var stopping = ChildGuard.Stopping;
         var total = rate * (warmUp + seconds);
         Console.WriteLine($"cluster-latency: start, {Load.Average()}");
@@ -101,6 +103,12 @@ public sealed class ClusterLatencyCommand : IBenchCommand
                 var p99 = s.Latency.PercentileMs(0.99);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"cluster-latency target {s.Node.Name}: cross-node p50 under 5 ms ({p50:N2}) and p99 under 50 ms ({p99:N2}): {(p50 < 5 && p99 < 50 ? "met" : "NOT met")}"));
+            }
+
+            if (floorSeconds > 0)
+            {
+                var floor = await EngineFloor.MeasureAsync(cluster.Engine.Urls, rate, TimeSpan.FromSeconds(Math.Min(warmUp, 3)), TimeSpan.FromSeconds(floorSeconds), stopping);
+                Console.WriteLine($"cluster-latency {floor}; {Load.Average()}");
             }
 
             return ok ? 0 : 1;
