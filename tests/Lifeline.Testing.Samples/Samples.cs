@@ -234,3 +234,15 @@ public class UnattributableSamples
         }
     }
 }
+
+/// <summary>The runtime's task registry is on exactly when the verifier is (LIFELINE_LEAKS=off turns both off).</summary>
+public class SwitchSamples
+{
+    [Fact]
+    public void TheTaskRegistryFollowsTheSwitch()
+    {
+        var registry = typeof(Task).GetField("s_asyncDebuggingEnabled", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!;
+        Assert.Equal(!LeakVerifier.IsOff, (bool)registry.GetValue(null)!);
+        Assert.Equal(Environment.GetEnvironmentVariable("LIFELINE_LEAKS") == "off", LeakVerifier.IsOff);
+    }
+}

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Lifeline.Benchmarks.Hub.Load;
+using Lifeline.LocalNats;
 using Lifeline.Tests.Shared;
 
 namespace Lifeline.Benchmarks.Cluster;
@@ -15,9 +16,9 @@ namespace Lifeline.Benchmarks.Cluster;
 /// </summary>
 internal sealed class BenchCluster : IAsyncDisposable
 {
-    private BenchCluster(NatsServerCluster engine) => Engine = engine;
+    private BenchCluster(LocalNatsCluster engine) => Engine = engine;
 
-    public NatsServerCluster Engine { get; }
+    public LocalNatsCluster Engine { get; }
 
     public List<HubNodeProcess> Nodes { get; } = [];
 

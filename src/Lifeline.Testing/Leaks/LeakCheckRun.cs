@@ -18,12 +18,31 @@ internal sealed class LeakCheckRun
     private int _unsupportedReported;
 
     public LeakCheckRun(AssemblyLeakSettings settings, Action<string> diagnostic)
+        : this(settings, diagnostic, LeakSwitch.IsOff, LeakSwitch.WriteOnceToStandardError)
+    {
+    }
+
+    /// <summary>
+    /// A run with the off switch given (<see cref="LeakSwitch.IsOff"/> in a real run). Off, the run says so at once, to the
+    /// framework's diagnostics and to <paramref name="console"/> (standard error, once per process, in a real run): a run
+    /// that checks nothing is never silent.
+    /// </summary>
+    internal LeakCheckRun(AssemblyLeakSettings settings, Action<string> diagnostic, bool off, Action<string> console)
     {
         Settings = settings;
         _diagnostic = diagnostic;
+        IsOff = off;
+        if (off)
+        {
+            diagnostic(LeakSwitch.OffMessage);
+            console(LeakSwitch.OffMessage);
+        }
     }
 
     public AssemblyLeakSettings Settings { get; }
+
+    /// <summary>Whether this run checks nothing (<c>LIFELINE_LEAKS=off</c>): tests run as they would without the verifier, with no scope and no check.</summary>
+    public bool IsOff { get; }
 
     /// <summary>The options for one test, or null when its class or method turns the check off.</summary>
     public LeakOptions? OptionsFor(Type? testClass, MethodInfo? testMethod)
@@ -56,6 +75,11 @@ internal sealed class LeakCheckRun
     /// </summary>
     public async Task<T> RunTestAsync<T>(string name, Type? testClass, MethodInfo? testMethod, Func<Task<T>> body, Action<Exception> fail)
     {
+        if (IsOff)
+        {
+            return await body().ConfigureAwait(false);
+        }
+
         var options = OptionsFor(testClass, testMethod);
         var scope = LeakVerifier.CreateScope(name, options ?? Settings.ToOptions(), LeakScope.Current);
         if (options is null)
@@ -104,7 +128,7 @@ internal sealed class LeakCheckRun
     /// </summary>
     public async Task<LeakReport?> VerifyEndOfRunAsync(string assemblyName)
     {
-        if (!Settings.VerifyAtEndOfRun || !LeakVerifier.IsSupported)
+        if (IsOff || !Settings.VerifyAtEndOfRun || !LeakVerifier.IsSupported)
         {
             return null;
         }

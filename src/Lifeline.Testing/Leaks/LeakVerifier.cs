@@ -28,9 +28,16 @@ public static class LeakVerifier
     /// <summary>Why the runtime is unsupported ("unsupported runtime: ..." naming each missing member); empty when supported.</summary>
     public static string UnsupportedReason => RuntimeInternals.UnsupportedReason;
 
-    /// <summary>Turns tracking on. Called when this assembly loads; call it earlier (a module initializer of your own) to see work started sooner.</summary>
+    /// <summary>
+    /// Whether the verifier is off for this process: the environment variable <c>LIFELINE_LEAKS=off</c> (or <c>0</c>,
+    /// <c>false</c>) was set when it started. Then the runtime's task registry stays off, every check is clean without
+    /// looking, and the first scope or test run says so once on standard error (see docs/leaks.md, "Cost").
+    /// </summary>
+    public static bool IsOff => LeakSwitch.IsOff;
+
+    /// <summary>Turns tracking on (unless <see cref="IsOff"/>). Called when this assembly loads; call it earlier (a module initializer of your own) to see work started sooner.</summary>
     /// <returns>Whether tracking is on.</returns>
-    public static bool Enable() => RuntimeInternals.EnableTaskTracking();
+    public static bool Enable() => !LeakSwitch.IsOff && RuntimeInternals.EnableTaskTracking();
 
     /// <summary>
     /// Begins a scope and makes it current for the rest of the calling method and everything it starts.
@@ -41,7 +48,7 @@ public static class LeakVerifier
     /// <param name="caller">Filled in by the compiler.</param>
     public static LeakScope BeginScope(string? name = null, LeakOptions? options = null, [CallerMemberName] string caller = "")
     {
-        Enable();
+        EnableOrAnnounceOff();
         var previous = LeakScope.Current;
         var scope = new LeakScope(name ?? caller, options ?? LeakOptions.Default, previous, previous);
         _ = scope.Enter();
@@ -51,7 +58,7 @@ public static class LeakVerifier
     /// <summary>Creates a scope without making it current; start work in it with <see cref="LeakScope.RunAsync(Func{Task})"/> or <see cref="LeakScope.Enter"/>.</summary>
     public static LeakScope CreateScope(string name, LeakOptions? options = null, LeakScope? parent = null)
     {
-        Enable();
+        EnableOrAnnounceOff();
         return new LeakScope(name, options ?? LeakOptions.Default, parent, LeakScope.Current);
     }
 
@@ -79,7 +86,7 @@ public static class LeakVerifier
     }
 
     internal static IReadOnlyList<PendingOperation> FindPending(LeakScope scope, IReadOnlySet<object>? baseline, LeakOptions options) =>
-        RuntimeInternals.IsSupported ? PendingOperationScanner.Scan(scope.Owns, options, baseline, afterTaskId: scope.StartMark) : [];
+        RuntimeInternals.IsSupported && !LeakSwitch.IsOff ? PendingOperationScanner.Scan(scope.Owns, options, baseline, afterTaskId: scope.StartMark) : [];
 
     internal static async Task<LeakReport> VerifyAsync(LeakScope scope, IReadOnlySet<object>? baseline, LeakOptions options, CancellationToken cancellationToken)
     {
@@ -129,6 +136,12 @@ public static class LeakVerifier
     /// </summary>
     private static async Task<LeakReport> PollAsync(string name, Func<List<PendingOperation>> scan, LeakOptions options, CancellationToken cancellationToken)
     {
+        if (LeakSwitch.IsOff)
+        {
+            // Said once on standard error when the first scope began; nothing was tracked, so there is nothing to look at.
+            return new LeakReport(name, []);
+        }
+
         if (!RuntimeInternals.IsSupported)
         {
             return new LeakReport(name, [], RuntimeInternals.UnsupportedReason);
@@ -196,6 +209,18 @@ public static class LeakVerifier
             // Real time by design: this waits for real work in the process to finish, not for a test's clock.
             await Task.Delay(delay, TimeProvider.System, cancellationToken).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, s_maxRetry.Ticks));
+        }
+    }
+
+    private static void EnableOrAnnounceOff()
+    {
+        if (LeakSwitch.IsOff)
+        {
+            LeakSwitch.WriteOnceToStandardError(LeakSwitch.OffMessage);
+        }
+        else
+        {
+            Enable();
         }
     }
 
