@@ -96,6 +96,21 @@ internal sealed record CpuSnapshot(IReadOnlyList<(string Name, TimeSpan Cpu)> Ch
         var total = Children.Sum(c => c.Cpu.Ticks) - start.Children.Sum(c => c.Cpu.Ticks) + (Self - start.Self).Ticks;
         return $"CPU (% of one core) {string.Join(", ", parts)}, bench {Percent(Self - start.Self)}; all {Percent(TimeSpan.FromTicks(total))} of {Environment.ProcessorCount * 100}%";
     }
+
+    /// <summary>CPU microseconds per <paramref name="units"/> since <paramref name="start"/>: the hub nodes', the nats-servers' (children named <c>nats-*</c>) and all processes'.</summary>
+    public string PerUnit(CpuSnapshot start, long units)
+    {
+        double Us(Func<string, bool> which) => Children.Zip(start.Children).Where(p => which(p.First.Name)).Sum(p => (p.First.Cpu - p.Second.Cpu).TotalMicroseconds) / units;
+        var all = Us(_ => true) + ((Self - start.Self).TotalMicroseconds / units);
+        return string.Create(CultureInfo.InvariantCulture, $"CPU per entry: hub nodes {Us(n => !n.StartsWith("nats-", StringComparison.Ordinal)):N1} us, nats-servers {Us(n => n.StartsWith("nats-", StringComparison.Ordinal)):N1} us, all processes {all:N1} us");
+    }
+}
+
+/// <summary>Latency figures as the cluster benchmarks print them: the recorder's buckets end at 1 s.</summary>
+internal static class Ms
+{
+    /// <summary><paramref name="ms"/> with one decimal, or "over 1,000" past the recorder's last bucket.</summary>
+    public static string Format(double ms) => ms >= 1_000 ? "over 1,000" : ms.ToString("N1", CultureInfo.InvariantCulture);
 }
 
 /// <summary>The machine's load, as the figures report it: they are measured on a shared machine.</summary>

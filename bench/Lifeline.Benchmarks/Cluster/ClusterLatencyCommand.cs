@@ -96,7 +96,7 @@ public sealed class ClusterLatencyCommand : IBenchCommand
                     $"cluster-latency {s.Node.Name} ({cross}): p50 {s.Latency.PercentileMs(0.5):N2} ms, p99 {s.Latency.PercentileMs(0.99):N2} ms, p99.9 {s.Latency.PercentileMs(0.999):N2} ms, max {s.Latency.MaxMs:N1} ms over {s.Latency.Count:N0} deliveries; {s.Check.Describe(sent)}"));
             }
 
-            Console.WriteLine($"cluster-latency {cpu1.Since(cpu0)}; {Load.Average()}");
+            Console.WriteLine($"cluster-latency {cpu1.Since(cpu0)}; {cpu1.PerUnit(cpu0, measuredSent)}; {Load.Average()}");
             foreach (var s in subscribers.Where(s => s.Node != cluster.Nodes[0]))
             {
                 var p50 = s.Latency.PercentileMs(0.5);

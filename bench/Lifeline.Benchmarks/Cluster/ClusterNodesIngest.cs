@@ -38,8 +38,8 @@ internal static class ClusterNodesIngest
         var rate = acked / watch.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"cluster-ingest: {rate:N0} entries/s acked ({acked:N0} of {total:N0} in {watch.Elapsed.TotalSeconds:N1} s, {errors:N0} refused; requests of {batch} over /v1/ingest, {nodeCount} lifeline serve --cluster nodes x {publishers} publishers x {window} in flight; R3 stream on 3 nats-server processes); " +
-            $"ack p50 {latency.PercentileMs(0.50):N1} ms, p99 {latency.PercentileMs(0.99):N1} ms, max {latency.MaxMs:N0} ms; races lost (appends rebuilt after another node's) {string.Join(", ", races.Select((r, i) => $"{cluster.Nodes[i].Name} {r:N0}"))}; {load0}"));
-        Console.WriteLine($"cluster-ingest {cpu1.Since(cpu0)}; {Load.Average()}");
+            $"ack p50 {Ms.Format(latency.PercentileMs(0.50))} ms, p99 {Ms.Format(latency.PercentileMs(0.99))} ms, max {latency.MaxMs:N0} ms; races lost (appends rebuilt after another node's) {string.Join(", ", races.Select((r, i) => $"{cluster.Nodes[i].Name} {r:N0}"))}; {load0}"));
+        Console.WriteLine($"cluster-ingest {cpu1.Since(cpu0)}; {cpu1.PerUnit(cpu0, acked)}; {Load.Average()}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"cluster-ingest target: at least 30,000 entries/s with {nodeCount} nodes publishing {batch}-entry requests ({rate:N0}): {(rate >= 30_000 ? "met" : "NOT met")}"));
         return acked == total && errors == 0 ? 0 : 1;
