@@ -11,7 +11,9 @@ Usage: leaks-suite.py [--runs 5] [--no-build] [SUITE ...]
 Builds each project once in Release (unless --no-build), then runs its test program directly under xunit.v3's
 in-process runner (`dotnet bin/Release/net10.0/X.dll`), so no `dotnet test` or build time is measured. Per run it records
 xunit's own total time (the summary's `Time:`), the wall time and the CPU time (user + system) of the test process,
-from wait4 (it includes the children the suite started and waited for, such as child hubs), and the load average.
+from wait4 (it includes the children the suite started and waited for, such as child hubs), and the load average; an on
+run also prints where its checks spent their time (LIFELINE_LEAKS_STATS=1: checks, how many were clean at the first
+scan, forced collections, time scanning and checking).
 Prints every run, then per suite the medians on and off and their ratio. An off run must print the verifier's OFF line
 and an on run must not; a run whose tests fail is flagged (its times still count: the same tests ran). Standard library only.
 """
@@ -40,6 +42,9 @@ def run_once(suite, on):
     env.pop("LIFELINE_LEAKS", None)
     if not on:
         env["LIFELINE_LEAKS"] = "off"
+    else:
+        # One line at exit: how many checks, how many waited or forced a collection, and their time (LeakCheckStats).
+        env["LIFELINE_LEAKS_STATS"] = "1"
     load = loadavg()[0]
     started = time.monotonic()
     proc = subprocess.Popen(["dotnet", suite["dll"], "-noColor", *suite["args"]], cwd=ROOT, env=env,
@@ -55,8 +60,17 @@ def run_once(suite, on):
     said_off = OFF_LINE in output
     if said_off == on:
         sys.exit(f"{suite['label']}: the verifier was {'on' if on else 'off'} but the run {'said' if said_off else 'did not say'} OFF")
-    return {"on": on, "xunit": float(m.group(6)), "wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "load": load,
-            "tests": total, "bad": errors + failed}
+    failures = re.findall(r"^\s+(\S+) \[FAIL\]$", output, re.M)
+    if errors + failed:
+        # Kept for reading: which test failed, and why (a flaky test, or a check that reported work still ending).
+        log = os.path.join(ROOT, "artifacts", f"leaks-suite-{suite['name']}-{'on' if on else 'off'}-{int(time.time())}.log")
+        os.makedirs(os.path.dirname(log), exist_ok=True)
+        with open(log, "w") as f:
+            f.write(output)
+        failures.append(f"output in {os.path.relpath(log, ROOT)}")
+    stats = re.search(r"^Lifeline leak verifier stats: (.*)$", output, re.M)
+    return {"stats": stats.group(1) if stats else None, "on": on, "xunit": float(m.group(6)), "wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "load": load,
+            "tests": total, "bad": errors + failed, "failures": failures}
 
 
 def median(rows, key, on):
@@ -83,9 +97,11 @@ def main():
             for on in ((True, False) if i % 2 == 0 else (False, True)):
                 r = run_once(suite, on)
                 results[suite["label"]].append(r)
-                flag = f"  ({r['bad']} failed or errors)" if r["bad"] else ""
+                flag = f"  ({r['bad']} failed or errors: {', '.join(r['failures'])})" if r["bad"] else ""
                 print(f"  run {i + 1} {suite['name']:<24} {'on ' if on else 'off'}  xunit {r['xunit']:7.2f} s  wall {r['wall']:7.2f} s"
                       f"  cpu {r['cpu']:7.2f} s  load {r['load']:5.2f}  tests {r['tests']}{flag}", flush=True)
+                if r["stats"]:
+                    print(f"        checks: {r['stats']}", flush=True)
 
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in loadavg())}")
     print()

@@ -156,9 +156,12 @@ public static class LeakVerifier
         var yielded = false;
         while (true)
         {
+            var scanStarted = Stopwatch.GetTimestamp();
             var pending = scan();
+            LeakCheckStats.Scanned(scanStarted);
             if (pending.Count == 0)
             {
+                LeakCheckStats.CheckEnded(started, cleanAtFirstScan: !yielded);
                 return new LeakReport(name, pending);
             }
 
@@ -190,6 +193,7 @@ public static class LeakVerifier
             {
                 if (collected)
                 {
+                    LeakCheckStats.CheckEnded(started, cleanAtFirstScan: false);
                     return new LeakReport(name, pending);
                 }
 
@@ -226,6 +230,7 @@ public static class LeakVerifier
 
     private static void ForceFullCollection()
     {
+        LeakCheckStats.Collected();
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();

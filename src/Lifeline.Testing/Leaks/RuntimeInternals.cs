@@ -78,10 +78,14 @@ internal static class RuntimeInternals
         {
             // The runtime adds and removes under a lock on the dictionary itself; take the same lock to copy, and hold it
             // as briefly as possible: every async method in the process waits on it meanwhile.
+            List<Task> copy;
             lock (typed)
             {
-                return [.. typed.Values];
+                copy = [.. typed.Values];
             }
+
+            LeakCheckStats.TasksRead(copy.Count);
+            return copy;
         }
 
         var result = new List<Task>();
