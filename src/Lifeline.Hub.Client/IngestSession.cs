@@ -5,18 +5,24 @@ using System.Text.Json;
 using System.Security.Cryptography;
 using Lifeline.Client;
 using Lifeline.Protocol;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lifeline.Hub.Client;
 
 /// <summary>
 /// The one <c>/v1/ingest</c> connection of a <see cref="LifelineHubClient"/>: sends publish messages, matches acks and
-/// errors to them by <c>ref</c>, and re-sends every unacknowledged message (same <c>ref</c>) on each new connection.
+/// errors to them by <c>ref</c>, and re-sends every unacknowledged message (same <c>ref</c>) on each new connection, and
+/// after an <c>unavailable</c> answer (a cluster node whose engine did not take it: nothing was acked).
 /// </summary>
 /// <remarks>
 /// Thread-safe. Invariant: a message is in <see cref="_pending"/> from before its first send until its ack, error or
 /// cancellation; <see cref="OnConnectedAsync"/> re-sends all of them in ref order before anything buffered goes out.
+/// An <c>unavailable</c> answer is not an end: the publishing call waits the reconnect backoff and sends the same
+/// <c>ref</c> again (the hub stores a <c>ref</c> once), until an ack, another error, its cancellation, or
+/// <see cref="ReconnectOptions.MaxAttempts"/> such answers in a row.
 /// </remarks>
-internal sealed class IngestSession : IAsyncDisposable
+internal sealed partial class IngestSession : IAsyncDisposable
 {
     private readonly LifelineHubClient _owner;
     private readonly int _maxBytes;
@@ -27,6 +33,11 @@ internal sealed class IngestSession : IAsyncDisposable
     private LifelineClient? _client;
     private Task? _disposeTask;
     private long _nextRef;
+
+    // Set with the first client (under _lock), from the same options: how a publish answered unavailable backs off.
+    private ReconnectOptions _backoff = new();
+    private TimeProvider _time = TimeProvider.System;
+    private ILogger _logger = NullLogger.Instance;
 
     public IngestSession(LifelineHubClient owner, int maxBytes)
     {
@@ -96,15 +107,35 @@ internal sealed class IngestSession : IAsyncDisposable
 
         try
         {
+            // Cancels whichever outcome the publish waits for then (a retry after unavailable waits for a new one).
             using var registration = cancellationToken.Register(static p => ((Pending)p!).Done.TrySetCanceled(), pending);
-            var result = await client.SendAsync(pending.Frame, cancellationToken).ConfigureAwait(false);
-            if (result.Status == SendStatus.Failed && client.State is ClientState.Stopped or ClientState.Faulted)
+            for (var unavailable = 0; ; unavailable++)
             {
-                pending.Done.TrySetException(Failure(client));
-            }
+                var result = await client.SendAsync(pending.Frame, cancellationToken).ConfigureAwait(false);
+                if (result.Status == SendStatus.Failed && client.State is ClientState.Stopped or ClientState.Faulted)
+                {
+                    pending.Done.TrySetException(Failure(client));
+                }
 
-            // Otherwise it was sent, or it will be: a send lost with its connection is repeated by OnConnectedAsync.
-            return await pending.Done.Task.ConfigureAwait(false);
+                // Otherwise it was sent, or it will be: a send lost with its connection is repeated by OnConnectedAsync.
+                var done = pending.Done;
+                try
+                {
+                    return await done.Task.ConfigureAwait(false);
+                }
+                catch (HubPublishRejectedException e) when (e.Error == ErrorCodes.Unavailable && (_backoff.MaxAttempts is not { } max || unavailable + 1 < max))
+                {
+                    // Nothing was acked: the same ref again, after the backoff a reconnect would wait.
+                    var delay = _backoff.GetBackoffDelay(Math.Min(unavailable + 1, 30));
+                    LogUnavailable(_logger, pending.Ref, _owner.ClientId, delay);
+                    pending.Rearm(done);
+                    await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                    lock (_lock)
+                    {
+                        client = _client ?? client;
+                    }
+                }
+            }
         }
         finally
         {
@@ -139,6 +170,9 @@ internal sealed class IngestSession : IAsyncDisposable
     private LifelineClient StartClient()
     {
         var options = _owner.CreateIngestOptions();
+        _backoff = options.Reconnect;
+        _time = options.TimeProvider;
+        _logger = (ILogger?)options.LoggerFactory?.CreateLogger<LifelineHubClient>() ?? NullLogger.Instance;
         options.EnableReadAll = false;
         options.OnConnected = OnConnectedAsync;
         var client = new LifelineClient(options);
@@ -232,14 +266,27 @@ internal sealed class IngestSession : IAsyncDisposable
         return frame;
     }
 
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Publish {Ref} of client {ClientId} was answered unavailable (the hub's engine did not take it; nothing stored); sending the same ref again in {Delay}")]
+    private static partial void LogUnavailable(ILogger logger, string @ref, string clientId, TimeSpan delay);
+
     private sealed class Pending(long number, string reference, byte[] frame)
     {
+        private TaskCompletionSource<PublishAck> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public long Number { get; } = number;
 
         public string Ref { get; } = reference;
 
         public byte[] Frame { get; } = frame;
 
-        public TaskCompletionSource<PublishAck> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>The outcome the publish waits for now: completed by an ack, an error, a failure or cancellation.</summary>
+        public TaskCompletionSource<PublishAck> Done => Volatile.Read(ref _done);
+
+        /// <summary>
+        /// After an <c>unavailable</c> answer: a new outcome to wait for (an answer to an earlier send of this ref that
+        /// arrives on the old one is lost harmlessly: the hub answers the next send of the ref the same way).
+        /// </summary>
+        public void Rearm(TaskCompletionSource<PublishAck> answered) =>
+            Interlocked.CompareExchange(ref _done, new(TaskCreationOptions.RunContinuationsAsynchronously), answered);
     }
 }

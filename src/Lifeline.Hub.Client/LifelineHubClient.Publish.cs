@@ -12,10 +12,14 @@ public sealed partial class LifelineHubClient
     /// Each message carries a <c>ref</c> unique to this client instance; if the connection is replaced before the
     /// acknowledgement arrives, the message is sent again with the same <c>ref</c> and <c>clientId</c>, and the hub answers a
     /// repeat with the first acknowledgement without storing anything again. So a batch is stored exactly once, however
-    /// many times it is retried. Waits (without limit) through reconnects: bound it with <paramref name="cancellationToken"/>.
+    /// many times it is retried. An <c>unavailable</c> answer (a cluster node whose engine did not take the message; nothing
+    /// was stored) is retried the same way, with the same <c>ref</c>, after the reconnect backoff
+    /// (<see cref="Lifeline.Client.ReconnectOptions"/>). Waits (without limit) through reconnects and such answers: bound it
+    /// with <paramref name="cancellationToken"/>.
     /// </remarks>
     /// <exception cref="HubPublishRejectedException">The hub refused the batch as invalid; nothing of it was stored
-    /// (for a batch split into several messages, the messages before the refused one were).</exception>
+    /// (for a batch split into several messages, the messages before the refused one were). Or, with <c>Error</c>
+    /// <c>unavailable</c>, a node answered so <see cref="Lifeline.Client.ReconnectOptions.MaxAttempts"/> times in a row.</exception>
     /// <exception cref="HubConnectionException">The hub closed the connection with a code that must not be retried (e.g. 4401, 4403).</exception>
     /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
     public async Task<PublishAck> PublishAsync(IReadOnlyList<LogEntry> entries, CancellationToken cancellationToken)

@@ -14,12 +14,19 @@ using Microsoft.Extensions.Options;
 namespace Lifeline.Benchmarks.Cluster;
 
 /// <summary>
-/// <c>cluster-ingest [--entries N] [--nodes 3] [--publishers P] [--batch 100]</c>: issue 13's ingest figure. Starts 3
-/// nats-server processes (JetStream, an R3 stream) and <c>--nodes</c> cluster logs in this process (the engine side of
-/// a hub node, without HTTP), each with <c>--publishers</c> concurrent publishers appending <c>--batch</c>-entry
-/// requests until <c>--entries</c> are acked; prints acked entries/s, the races lost (appends rebuilt after another
-/// node's), ack latency, and the process's CPU per entry. Run it with <c>--nodes 1</c> in the same session for the
-/// one-writer ratio. Everything (servers included) stops before it returns.
+/// <c>cluster-ingest [--mode nodes|engine] [--entries N] [--nodes 3] [--publishers P] [--window W] [--batch 100]</c>:
+/// issue 13's ingest figure. Starts 3 nats-server processes (JetStream, an R3 stream) and <c>--nodes</c> hub nodes, each
+/// with <c>--publishers</c> concurrent publishers sending <c>--batch</c>-entry requests until <c>--entries</c> are acked
+/// (after a warm-up of a tenth as many); prints acked entries/s, ack latency and CPU.
+/// <list type="bullet">
+/// <item><c>nodes</c> (the default): the nodes are <c>lifeline serve --cluster</c> processes and each publisher is a
+/// <c>/v1/ingest</c> WebSocket pipelining up to <c>--window</c> publish messages (what the typed client speaks); CPU is
+/// each process's, from <c>/proc</c>.</item>
+/// <item><c>engine</c>: the nodes are cluster logs in this process (the engine side of a node, without HTTP), each
+/// publisher appending directly; also prints the races lost (appends rebuilt after another node's). Run it with
+/// <c>--nodes 1</c> in the same session for the one-writer ratio.</item>
+/// </list>
+/// Everything it started (servers included) stops before it returns, by pid, also on failure or Ctrl+C.
 /// </summary>
 public sealed class ClusterIngestCommand : IBenchCommand
 {
@@ -27,10 +34,27 @@ public sealed class ClusterIngestCommand : IBenchCommand
     public string Name => "cluster-ingest";
 
     /// <inheritdoc />
-    public string Description => "cluster log ingest: N nodes appending 100-entry requests to an R3 JetStream stream (3 nats-server processes)";
+    public string Description => "cluster ingest: publishers on 3 lifeline serve --cluster nodes sending 100-entry requests (--mode engine: the cluster log alone, in process)";
 
     /// <inheritdoc />
-    public async Task<int> RunAsync(string[] args)
+    public Task<int> RunAsync(string[] args)
+    {
+        var mode = Array.IndexOf(args, "--mode") is var m and >= 0 && m + 1 < args.Length ? args[m + 1] : "nodes";
+        return mode switch
+        {
+            "nodes" => ClusterNodesIngest.RunAsync(args),
+            "engine" => EngineAsync(args),
+            _ => Task.FromResult(Usage(mode)),
+        };
+    }
+
+    private static int Usage(string mode)
+    {
+        Console.Error.WriteLine($"cluster-ingest: unknown --mode {mode} (nodes, engine)");
+        return 2;
+    }
+
+    private static async Task<int> EngineAsync(string[] args)
     {
         var total = BenchArgs.Int(args, "--entries", 300_000);
         var nodeCount = BenchArgs.Int(args, "--nodes", 3);
@@ -69,7 +93,7 @@ public sealed class ClusterIngestCommand : IBenchCommand
             var used = Process.GetCurrentProcess().TotalProcessorTime - cpu;
             latencies.Sort();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"cluster-ingest: {acked / watch.Elapsed.TotalSeconds:N0} entries/s acked ({acked:N0} in {acked / batch:N0} requests of {batch}, {nodeCount} node(s) x {publishers} publishers, R3 stream on 3 nats-server 2.9 processes); " +
+                $"cluster-ingest engine: {acked / watch.Elapsed.TotalSeconds:N0} entries/s acked ({acked:N0} in {acked / batch:N0} requests of {batch}, {nodeCount} node(s) x {publishers} publishers, R3 stream on 3 nats-server 2.9 processes); " +
                 $"ack latency p50 {Percentile(latencies, 0.50):N1} ms, p99 {Percentile(latencies, 0.99):N1} ms; races lost {nodes.Sum(n => n.Engine.RacesLost) - races:N0}; " +
                 $"{used.TotalMicroseconds / acked:N2} us CPU per entry in this process"));
             return 0;

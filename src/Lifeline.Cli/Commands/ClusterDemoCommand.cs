@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Lifeline.Cli.Hosting;
 using Lifeline.Cli.Hub;
+using Lifeline.LocalNats;
 
 namespace Lifeline.Cli.Commands;
 
@@ -28,13 +29,22 @@ internal static class ClusterDemoCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             var environment = context.Environment;
-            var executable = LocalNatsServers.FindExecutable(environment);
+            var executable = FindNatsServer(environment);
             var key = "ll_" + DemoCommand.Base64Url(RandomNumberGenerator.GetBytes(24));
             var keysFile = DemoCommand.WriteKeysFile(key);
             try
             {
                 await environment.Out.WriteLineAsync($"starting {Nodes} nats-server processes with JetStream...").ConfigureAwait(false);
-                var engine = await LocalNatsServers.StartAsync(executable, Nodes, cancellationToken).ConfigureAwait(false);
+                LocalNatsCluster engine;
+                try
+                {
+                    engine = await LocalNatsCluster.StartAsync(executable, Nodes, cancellationToken).ConfigureAwait(false);
+                }
+                catch (LocalNatsException exception)
+                {
+                    throw new CliException(exception.Message, ExitCodes.Failure, exception);
+                }
+
                 await using var engineScope = engine.ConfigureAwait(false);
                 var hosts = new List<HubHost>();
                 try
@@ -87,5 +97,18 @@ internal static class ClusterDemoCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>nats-server at <see cref="LocalNatsCluster.ServerVariable"/> or on PATH, or one line saying how to install it.</summary>
+    private static string FindNatsServer(CliEnvironment environment)
+    {
+        if (environment.GetVariable(LocalNatsCluster.ServerVariable) is { Length: > 0 } chosen)
+        {
+            return File.Exists(chosen) ? chosen : throw new CliException($"{LocalNatsCluster.ServerVariable}={chosen} does not exist", ExitCodes.Usage);
+        }
+
+        var path = environment.GetVariable("PATH") ?? string.Empty;
+        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "nats-server")).FirstOrDefault(File.Exists)
+            ?? throw new CliException($"nats-server not found on PATH: install it ({LocalNatsCluster.Install}), or set {LocalNatsCluster.ServerVariable}", ExitCodes.Failure);
     }
 }

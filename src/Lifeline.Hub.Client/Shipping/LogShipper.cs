@@ -268,6 +268,13 @@ internal sealed partial class LogShipper : IAsyncDisposable
                 _acknowledgedCounter.Add(batch.Count);
                 return;
             }
+            catch (HubPublishRejectedException ex) when (ex.Error == ErrorCodes.Unavailable)
+            {
+                // Not a verdict on the entries: the hub could not store them now (the client already retried the same ref
+                // as long as its Reconnect.MaxAttempts allows). Never rejected: the batch is retried, like any failure.
+                Log.PublishFailed(_logger, batch.Count, s_retryDelay, ex);
+                await Task.Delay(s_retryDelay, _time, _abort.Token).ConfigureAwait(false);
+            }
             catch (HubPublishRejectedException ex) when (ex.Index is int index && index >= 0 && index < batch.Count)
             {
                 Reject(batch[index], ex);

@@ -34,7 +34,13 @@ internal sealed partial class JetStreamEntryLog
             var last = Math.Max(Interlocked.Read(ref _streamLast), 0);
             var connected = _nats.ConnectionState == NatsConnectionState.Open;
             var known = Interlocked.Read(ref _engineSeen) != 0;
-            return new EngineStatus(_options.ClusterNodeName, connected, Volatile.Read(ref _leader), Interlocked.Read(ref _streamFirst), last, applied, connected && known && applied >= last, Interlocked.Read(ref _racesLost));
+            var servers = KnownServers();
+            return new EngineStatus(_options.ClusterNodeName, connected, Volatile.Read(ref _leader), Interlocked.Read(ref _streamFirst), last, applied, connected && known && applied >= last, Interlocked.Read(ref _racesLost))
+            {
+                Servers = servers,
+                ConnectedServer = connected ? _nats.ServerInfo?.Name : null,
+                ConnectedUrl = connected ? ConnectedUrl(servers, Volatile.Read(ref _dialed)) : null,
+            };
         }
     }
 

@@ -80,6 +80,8 @@ internal sealed partial class JetStreamEntryLog : IEntryLog
             ReconnectWaitMax = ReconnectWait * 4,
         });
 
+        _nats.OnConnectingAsync = OnDialingAsync;
+
         // A request to a server that died is given up after RequestTimeout, then resent (the same message id) to
         // another: short enough that a leader election (about 5 s) costs an append a few tries, not its deadline.
         _js = new NatsJSContext(_nats, new NatsJSOpts(_nats.Opts, requestTimeout: RequestTimeout));

@@ -148,14 +148,16 @@ internal sealed class StatsEndpoint(LogHub hub, HubAuth auth, ApiKeyStore keys, 
         w.WriteString("node"u8, engine.Node);
         w.WriteStartObject("cluster"u8);
         w.WriteBoolean("connected"u8, engine.Connected);
-        if (engine.StreamLeader is { } leader)
+        WriteStringOrNull(w, "connectedServer"u8, engine.ConnectedServer);
+        WriteStringOrNull(w, "connectedUrl"u8, engine.ConnectedUrl);
+        w.WriteStartArray("servers"u8);
+        foreach (var server in engine.Servers)
         {
-            w.WriteString("streamLeader"u8, leader);
+            w.WriteStringValue(server);
         }
-        else
-        {
-            w.WriteNull("streamLeader"u8);
-        }
+
+        w.WriteEndArray();
+        WriteStringOrNull(w, "streamLeader"u8, engine.StreamLeader);
 
         w.WriteNumber("firstSequence"u8, engine.FirstSequence);
         w.WriteNumber("lastSequence"u8, engine.LastSequence);
@@ -165,5 +167,17 @@ internal sealed class StatsEndpoint(LogHub hub, HubAuth auth, ApiKeyStore keys, 
         w.WriteNumber("racesLost"u8, engine.RacesLost);
         w.WriteBoolean("revocationsLoaded"u8, revocations.Loaded);
         w.WriteEndObject();
+    }
+
+    private static void WriteStringOrNull(Utf8JsonWriter w, ReadOnlySpan<byte> name, string? value)
+    {
+        if (value is null)
+        {
+            w.WriteNull(name);
+        }
+        else
+        {
+            w.WriteString(name, value);
+        }
     }
 }

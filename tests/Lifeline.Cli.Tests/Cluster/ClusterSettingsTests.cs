@@ -45,6 +45,37 @@ public class ClusterSettingsTests
         Assert.Equal(string.Empty, result.Out);
     }
 
+    /// <summary>
+    /// Regression: cluster-demo's own starter said only "a nats-server exited before it joined the cluster (see its
+    /// configuration in the temp folder)", a folder it had just deleted; the shared starter names the server and
+    /// quotes the last line it logged (nats-server's reason), as the tests' fixture always did.
+    /// </summary>
+    [Fact]
+    public async Task ClusterDemo_NatsServerExitsAtStart_OneLineWithItsLastLogLine_Exit1()
+    {
+        var fake = Path.Combine(Directory.CreateTempSubdirectory("lifeline-fake-nats-").FullName, "nats-server");
+        await File.WriteAllTextAsync(fake, "#!/bin/sh\necho '[FTL] fake nats-server: bad listen address' >&2\nexit 1\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        try
+        {
+            var runner = new CliRunner();
+            runner.Variables["LIFELINE_NATS_SERVER"] = fake;
+
+            var result = await runner.RunAsync("cluster-demo", "--port", "0");
+
+            Assert.Equal(1, result.ExitCode);
+            Assert.Matches(@"^lifeline: nats-server nats\d exited before it joined the cluster; its last log line: \[FTL\] fake nats-server: bad listen address$", Assert.Single(result.ErrorLines));
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(fake)!, recursive: true);
+        }
+    }
+
     [Fact]
     public void NoCluster_SingleHub()
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
+using Lifeline.LocalNats;
 using Lifeline.Testing.Tasks;
 
 namespace Lifeline.Cli.Tests.Cluster;
@@ -133,7 +134,8 @@ internal sealed class HubNode : IAsyncDisposable
         info.ArgumentList.Add(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{Port}"));
         info.Environment.Remove("LIFELINE_KEYS");
         info.Environment["LIFELINE_DEBUG"] = "1";
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start lifeline serve");
+        // Bound to the test host's life: a node never outlives a test host that dies (see ParentBoundProcess).
+        var process = ParentBoundProcess.Start(info);
         _process = process;
         var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         _readers = Task.WhenAll(ReadAsync(process.StandardOutput, listening), ReadAsync(process.StandardError, null))

@@ -1,12 +1,13 @@
 using System.Net;
 using System.Text.Json;
+using Lifeline.LocalNats;
 using Lifeline.Testing.Tasks;
 using Lifeline.Tests.Shared;
 
 namespace Lifeline.Cli.Tests.Cluster;
 
 /// <summary>
-/// Issue 13's test cluster: three real nats-server processes (<see cref="NatsServerCluster"/>) and three hub nodes, each
+/// Issue 13's test cluster: three real nats-server processes (<see cref="LocalNatsCluster"/>) and three hub nodes, each
 /// a child <c>lifeline serve --cluster ...</c> (<see cref="HubNode"/>), with one keys file (reader, writer, admin). Dispose
 /// kills the nodes, then the servers, each by pid, and waits for every exit. Not thread-safe: one test drives it.
 /// </summary>
@@ -23,13 +24,13 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     private readonly string _keysFile;
 
-    private LocalCluster(NatsServerCluster engine, string keysFile)
+    private LocalCluster(LocalNatsCluster engine, string keysFile)
     {
         Engine = engine;
         _keysFile = keysFile;
     }
 
-    public NatsServerCluster Engine { get; }
+    public LocalNatsCluster Engine { get; }
 
     public List<HubNode> Nodes { get; } = [];
 
@@ -45,7 +46,7 @@ internal sealed class LocalCluster : IAsyncDisposable
               {"id":"spare","key":"{{SpareKey}}","scopes":["read"]}
             ]}
             """);
-        NatsServerCluster? engine = null;
+        LocalNatsCluster? engine = null;
         try
         {
             engine = await NatsServerCluster.StartAsync();

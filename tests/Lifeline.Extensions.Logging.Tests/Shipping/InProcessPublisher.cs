@@ -20,6 +20,9 @@ internal sealed class InProcessPublisher : ILogBatchPublisher
     /// <summary>Rejects the first publish containing an entry with this message, naming its index.</summary>
     public string? RejectMessage { get; set; }
 
+    /// <summary>How many of the next publishes are answered <c>unavailable</c> (a cluster node whose engine is down), nothing stored.</summary>
+    public int UnavailableAnswers { get; set; }
+
     public bool Disposed { get; private set; }
 
     public IEnumerable<LogEntry> Stored => Batches.SelectMany(b => b);
@@ -52,6 +55,12 @@ internal sealed class InProcessPublisher : ILogBatchPublisher
         }
 
         await up.WaitAsync(cancellationToken);
+        if (UnavailableAnswers > 0)
+        {
+            UnavailableAnswers--;
+            throw new HubPublishRejectedException(ErrorCodes.Unavailable, "the engine did not take the append within 10 s", null);
+        }
+
         if (RejectMessage is { } reject && batch.ToList().FindIndex(e => e.Message == reject) is var index and >= 0)
         {
             RejectMessage = null;

@@ -150,6 +150,32 @@ public class LogShipperTests
         Assert.Equal(1, shipper.GetStats().Rejected);
     }
 
+    /// <summary>
+    /// Regression: an <c>unavailable</c> answer (a cluster node whose engine was down, after the client's own retries of
+    /// the same ref ran out) was taken for a refused batch: split into single entries, and the first counted as rejected
+    /// and dropped. It is a failure to retry, like an unreachable hub.
+    /// </summary>
+    [Fact]
+    public async Task UnavailableAnswer_IsRetriedAfterTheDelay_NotRejected_EveryEntryStoredOnce()
+    {
+        await using var shipper = CreateShipper(maxBatch: 4, interval: TimeSpan.Zero);
+        _publisher.UnavailableAnswers = 2;
+        for (var i = 0; i < 4; i++)
+        {
+            shipper.Enqueue(Entry(i));
+        }
+
+        for (var retry = 1; retry <= 2; retry++)
+        {
+            await _time.WaitForTimersAsync(1).OrTimeout(TimeSpan.FromSeconds(30));   // the retry delay after an unavailable answer
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        await shipper.WaitForAsync(s => s.Acknowledged == 4).OrTimeout(TimeSpan.FromSeconds(30));
+        Assert.Equal(["m0", "m1", "m2", "m3"], Assert.Single(_publisher.Batches).Select(e => e.Message));
+        Assert.Equal(0, shipper.GetStats().Rejected);
+    }
+
     [Fact]
     public async Task LongSource_IsTruncatedToTheProtocolLimit()
     {

@@ -1,6 +1,7 @@
 using System.Text;
 using Lifeline.Hub.Log;
 using Lifeline.Hub.Tests.Infrastructure;
+using Lifeline.LocalNats;
 using Lifeline.Protocol;
 using Lifeline.Testing.Tasks;
 using Lifeline.Tests.Shared;
@@ -9,19 +10,19 @@ namespace Lifeline.Hub.Tests.Cluster;
 
 /// <summary>
 /// Real Kestrel hubs in this process (port 0), each a node of one cluster on a real 3-server JetStream cluster
-/// (<see cref="NatsServerCluster"/>). Dispose stops the hubs, then the servers.
+/// (<see cref="LocalNatsCluster"/>). Dispose stops the hubs, then the servers.
 /// </summary>
 internal sealed class ClusterHubs : IAsyncDisposable
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    private ClusterHubs(NatsServerCluster engine, List<HubHost> hubs)
+    private ClusterHubs(LocalNatsCluster engine, List<HubHost> hubs)
     {
         Engine = engine;
         Hubs = hubs;
     }
 
-    public NatsServerCluster Engine { get; }
+    public LocalNatsCluster Engine { get; }
 
     public List<HubHost> Hubs { get; }
 

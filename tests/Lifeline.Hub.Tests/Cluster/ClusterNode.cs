@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Lifeline.Hub.Log;
 using Lifeline.Hub.Monitoring;
 using Lifeline.Hub.Storage;
+using Lifeline.LocalNats;
 using Lifeline.Protocol;
 using Lifeline.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,7 @@ using Microsoft.Extensions.Options;
 namespace Lifeline.Hub.Tests.Cluster;
 
 /// <summary>
-/// One cluster node's log alone (no Kestrel): a <see cref="JetStreamEntryLog"/> on a <see cref="NatsServerCluster"/> whose
+/// One cluster node's log alone (no Kestrel): a <see cref="JetStreamEntryLog"/> on a <see cref="LocalNatsCluster"/> whose
 /// sink records every batch it is handed, in order. Dispose completes and disposes the log.
 /// </summary>
 internal sealed class ClusterNode : IAsyncDisposable
@@ -30,7 +31,7 @@ internal sealed class ClusterNode : IAsyncDisposable
     public RecordingSink Sink { get; }
 
     /// <summary>Options for a node called <paramref name="name"/> on <paramref name="cluster"/> (memory mirror, 3 replicas).</summary>
-    public static HubOptions Options(NatsServerCluster cluster, string name, string stream = "LIFELINE") => new()
+    public static HubOptions Options(LocalNatsCluster cluster, string name, string stream = "LIFELINE") => new()
     {
         ClusterUrls = [.. cluster.Urls],
         ClusterNodeName = name,

@@ -1,4 +1,5 @@
 using Lifeline.Hub.Auth;
+using Lifeline.LocalNats;
 using Lifeline.Testing.Tasks;
 using Lifeline.Tests.Shared;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -16,7 +17,7 @@ public sealed class ClusterRevocationsTests : IAsyncLifetime
 
     private readonly string _keysFile = Path.Combine(Path.GetTempPath(), $"lifeline-cluster-keys-{Guid.NewGuid():N}.json");
     private readonly List<(ApiKeyStore Keys, ClusterRevocations Revocations)> _nodes = [];
-    private NatsServerCluster _engine = null!;
+    private LocalNatsCluster _engine = null!;
 
     public async ValueTask InitializeAsync()
     {

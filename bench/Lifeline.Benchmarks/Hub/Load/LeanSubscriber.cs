@@ -47,6 +47,12 @@ internal sealed class LeanSubscriber : IAsyncDisposable
     /// <summary>Whether ids went backwards or skipped in a way a gap-free stream never does (with no filter).</summary>
     public bool SawDisorder { get; private set; }
 
+    /// <summary>
+    /// Called on the receiving loop for every entry, with its id (0 if it has none) and what follows the id in the
+    /// frame (this entry and the rest of the frame), for a run that checks what it receives; <see langword="null"/>: none.
+    /// </summary>
+    public EntryObserver? OnEntry { get; set; }
+
     /// <summary>Completes when the first message (hello) arrived.</summary>
     public TaskCompletionSource Hello { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -299,7 +305,8 @@ internal sealed class LeanSubscriber : IAsyncDisposable
             rest = rest[(at + entryMarker.Length)..];
             count++;
             var idEnd = _format.Ordered ? rest.IndexOf((byte)',') : -1;
-            if (idEnd > 0 && long.TryParse(rest[..idEnd], out var id))
+            var id = 0L;
+            if (idEnd > 0 && long.TryParse(rest[..idEnd], out id))
             {
                 if (id != _lastId + 1 && _lastId != 0)
                 {
@@ -308,6 +315,8 @@ internal sealed class LeanSubscriber : IAsyncDisposable
 
                 Volatile.Write(ref _lastId, id);
             }
+
+            OnEntry?.Invoke(id, rest);
 
             if (_latency is not null)
             {
