@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using System.Threading.Channels;
 using Lifeline.Hub.Core;
 using Lifeline.Protocol;
 using NATS.Client.Core;
@@ -12,9 +13,11 @@ namespace Lifeline.Hub.Log;
 /// <summary>
 /// The writer: the only code that appends to the stream. One batch at a time: everything pending (coalesced as in
 /// <see cref="LocalEntryLog"/>) becomes one message, appended only if the stream's last sequence is still the one this
-/// node's mirror applied. The ids in it were assigned from the mirror's last id, so a successful append has exactly
-/// those ids in the stream's order; a failed one (another node appended first) is rebuilt once the mirror applied the
-/// winner, after the keys it stored are answered from it.
+/// node knows: the mirror's, or this node's own last append when that is ahead of the mirror. The ids in it were
+/// assigned from that position's last id, so a successful append has exactly those ids in the stream's order; a failed
+/// one (another node appended first) is rebuilt once the mirror applied the winner, after the keys it stored are
+/// answered from it. An acked batch is handed to the acker loop, which answers its publishers once the mirror applied
+/// it; the writer goes on with the next batch meanwhile, so this node's mirror is not on the path of its appends.
 /// </summary>
 internal sealed partial class JetStreamEntryLog
 {
@@ -42,8 +45,21 @@ internal sealed partial class JetStreamEntryLog
     /// <summary>Between two tries of an append the engine did not answer: a leader election takes seconds, so a few tries fit a deadline.</summary>
     private static readonly TimeSpan RetryWait = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// Acked batches waiting for the mirror to apply them before their publishers are answered, in append order. Bounded
+    /// like the ingest queue: a mirror that stops applying while the engine acks holds the writer back, not memory.
+    /// </summary>
+    private readonly Channel<(long Sequence, IngestWork[] Works)> _acks = Channel.CreateBounded<(long, IngestWork[])>(new BoundedChannelOptions(IngestQueueCapacity) { SingleReader = true, SingleWriter = true });
+
     // Owned by the writer loop.
     private readonly ArrayBufferWriter<byte> _body = new(64 << 10);
+
+    /// <summary>
+    /// The stream position right after this node's last acked append (its sequence and last id), ahead of the mirror
+    /// until the applier catches up. Appending after it is right only while no other node appended since, which the
+    /// engine checks (<c>Nats-Expected-Last-Sequence</c>); by induction every message up to it is applied or this node's.
+    /// </summary>
+    private (long Sequence, long LastId) _ownTail;
     private readonly ArrayBufferWriter<byte> _entries = new(64 << 10);
     private readonly ArrayBufferWriter<byte> _scratch = new(1024);
     private long _batches;
@@ -88,6 +104,30 @@ internal sealed partial class JetStreamEntryLog
                 pending.Clear();
             }
         }
+
+        // At this point every publish the writer took is answered or handed to the acker: nothing more will be.
+        _acks.Writer.TryComplete();
+    }
+
+    /// <summary>
+    /// Answers each acked batch's publishers, in append order, once this node's mirror applied it (so a publisher that
+    /// reads this node next finds its entries). Ends when the writer ended and every batch it handed over is answered.
+    /// </summary>
+    private async Task AckerLoopAsync()
+    {
+        await Task.Yield();
+        await foreach (var (sequence, works) in _acks.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            using (var deadline = new CancellationTokenSource(_options.ClusterAppendTimeout, _time))
+            {
+                await WaitForApplyAsync(sequence, deadline.Token).ConfigureAwait(false);
+            }
+
+            foreach (var w in works)
+            {
+                w.Completion.TrySetResult(w.Result!);
+            }
+        }
     }
 
     /// <summary>
@@ -106,6 +146,11 @@ internal sealed partial class JetStreamEntryLog
                 // The position first, then the keys: the applier records a message's keys before it moves the position,
                 // so every key stored up to `sequence` is seen below.
                 var (sequence, lastId) = _applied.Value;
+                if (_ownTail.Sequence > sequence)
+                {
+                    (sequence, lastId) = _ownTail;
+                }
+
                 if (AnswerFromStream(pending))
                 {
                     taken = -1;
@@ -136,13 +181,10 @@ internal sealed partial class JetStreamEntryLog
                     continue;
                 }
 
-                await WaitForApplyAsync(acked, linked.Token).ConfigureAwait(false);
-                for (var i = 0; i < taken; i++)
-                {
-                    pending[i].Completion.TrySetResult(pending[i].Result!);
-                }
-
+                _ownTail = (acked, pending[taken - 1].Result!.LastId);
+                var answered = pending.GetRange(0, taken).ToArray();
                 pending.RemoveRange(0, taken);
+                await _acks.Writer.WriteAsync((acked, answered), CancellationToken.None).ConfigureAwait(false);
                 return;
             }
         }

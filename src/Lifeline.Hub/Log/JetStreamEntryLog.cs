@@ -24,7 +24,7 @@ namespace Lifeline.Hub.Log;
 /// retention).</item>
 /// </list>
 /// Invariants: only the applier writes the mirror and calls the sink; a publish is answered only once the engine acked
-/// it and the mirror applied it. Thread-safe.
+/// it and the mirror applied it (the writer's acker, <c>.Writer.cs</c>). Thread-safe.
 /// </summary>
 internal sealed partial class JetStreamEntryLog : IEntryLog
 {
@@ -52,6 +52,7 @@ internal sealed partial class JetStreamEntryLog : IEntryLog
     private ICommitSink _sink = null!;
     private long _committedId;
     private Task _writerLoop = Task.CompletedTask;
+    private Task _ackerLoop = Task.CompletedTask;
     private Task _applierLoop = Task.CompletedTask;
     private Task _monitorLoop = Task.CompletedTask;
     private Task? _completeTask;
@@ -111,6 +112,7 @@ internal sealed partial class JetStreamEntryLog : IEntryLog
         _applierLoop = ApplierLoopAsync(_stopping.Token);
         _monitorLoop = MonitorLoopAsync(_stopping.Token);
         _writerLoop = WriterLoopAsync(_stopping.Token);
+        _ackerLoop = AckerLoopAsync();
     }
 
     public async Task<(PublishResult Result, bool Replayed)> AppendAsync(List<EntryFields> entries, string? idempotencyKey, CancellationToken cancellationToken)
@@ -144,10 +146,11 @@ internal sealed partial class JetStreamEntryLog : IEntryLog
 
     private async Task CompleteCoreAsync()
     {
-        // At this point the hub takes no more publishes: the writer answers those it has (within their deadline), then
-        // the applier and the monitor stop.
+        // At this point the hub takes no more publishes: the writer appends those it has (within their deadline), the
+        // acker answers them once applied (the applier still runs), then the applier and the monitor stop.
         _ingest.Writer.TryComplete();
         await _writerLoop.ConfigureAwait(false);
+        await _ackerLoop.ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _applierLoop.ConfigureAwait(false);
         await _monitorLoop.ConfigureAwait(false);
