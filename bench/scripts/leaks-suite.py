@@ -5,7 +5,7 @@ N times with it off (LIFELINE_LEAKS=off), alternating on/off and off/on so both 
 Usage: leaks-suite.py [--runs 5] [--no-build] [SUITE ...]
   SUITE is a test project directory, optionally with xunit.v3 runner arguments after a colon:
     tests/Lifeline.Client.Tests
-    "tests/Lifeline.Hub.Tests:-notnamespace Lifeline.Hub.Tests.Cluster"
+    "tests/Lifeline.Hub.Tests:-namespace- Lifeline.Hub.Tests.Cluster"
   Default: tests/Lifeline.Client.Tests and tests/Lifeline.Hub.Tests, whole.
 
 Builds each project once in Release (unless --no-build), then runs its test program directly under xunit.v3's

@@ -72,19 +72,16 @@ internal static class PendingOperationScanner
 
         if (options.IncludeTimers)
         {
-            foreach (var timer in RuntimeInternals.SnapshotTimers())
+            // Only the timers this check may own are read past their context.
+            foreach (var timer in RuntimeInternals.SnapshotTimers(context => owned(ScopeOf(context))))
             {
                 if (timer.Callback is null || IsOwnedByATask(timer.Callback) || (baseline?.Contains(timer.Timer) ?? false))
                 {
                     continue;
                 }
 
-                var scope = ScopeOf(timer.Context);
-                if (owned(scope))
-                {
-                    var schedule = timer.PeriodMs is 0 or uint.MaxValue ? $"one-shot, due {timer.DueTimeMs} ms after it was set" : $"every {timer.PeriodMs} ms";
-                    found.Add(new PendingOperation(PendingOperationKind.Timer, [AsyncFrames.Frame(timer.Callback)], schedule, scope, timer.Timer));
-                }
+                var schedule = timer.PeriodMs is 0 or uint.MaxValue ? $"one-shot, due {timer.DueTimeMs} ms after it was set" : $"every {timer.PeriodMs} ms";
+                found.Add(new PendingOperation(PendingOperationKind.Timer, [AsyncFrames.Frame(timer.Callback)], schedule, ScopeOf(timer.Context), timer.Timer));
             }
         }
 

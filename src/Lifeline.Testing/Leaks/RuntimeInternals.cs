@@ -47,6 +47,20 @@ internal static class RuntimeInternals
     /// <summary>Whether every internal the verifier needs was found on this runtime.</summary>
     public static bool IsSupported { get; } = s_missing.Count == 0;
 
+    // Compiled readers of the fields above (FieldReaders says why), made only when every member was found: what a scan
+    // reads per timer, per captured context and per delegate task.
+    private static readonly Func<object, object?>? s_readTimerNext = IsSupported ? FieldReaders.Field<object?>(s_timerNext!) : null;
+    private static readonly Func<object, bool>? s_readTimerCanceled = IsSupported ? FieldReaders.Field<bool>(s_timerCanceled!) : null;
+    private static readonly Func<object, ExecutionContext?>? s_readTimerContext = IsSupported ? FieldReaders.Field<ExecutionContext?>(s_timerContext!) : null;
+    private static readonly Func<object, Delegate?>? s_readTimerCallback = IsSupported ? FieldReaders.Field<Delegate?>(s_timerCallback!) : null;
+    private static readonly Func<object, object?>? s_readTimerState = IsSupported ? FieldReaders.Field<object?>(s_timerState!) : null;
+    private static readonly Func<object, uint>? s_readTimerDueTime = IsSupported ? FieldReaders.Field<uint>(s_timerDueTime!) : null;
+    private static readonly Func<object, uint>? s_readTimerPeriod = IsSupported ? FieldReaders.Field<uint>(s_timerPeriod!) : null;
+    private static readonly Func<object, object?>? s_readLocalValues = IsSupported ? FieldReaders.Field<object?>(s_localValues!) : null;
+    private static readonly Func<object, object, object?>? s_tryGetLocalValue = IsSupported ? FieldReaders.TryGetValue(s_localValuesTryGetValue!) : null;
+    private static readonly Func<object, object?>? s_readContingentProperties = IsSupported ? FieldReaders.Field<object?>(s_taskContingentProperties!) : null;
+    private static readonly Func<object, ExecutionContext?>? s_readCapturedContext = IsSupported ? FieldReaders.Field<ExecutionContext?>(s_capturedContext!) : null;
+
     /// <summary>Why the runtime is unsupported, naming each missing member; empty when supported.</summary>
     public static string UnsupportedReason { get; } = s_missing.Count == 0
         ? string.Empty
@@ -130,12 +144,16 @@ internal static class RuntimeInternals
             return boxContext;
         }
 
-        var contingent = s_taskContingentProperties?.GetValue(task);
-        return contingent is null ? null : s_capturedContext?.GetValue(contingent) as ExecutionContext;
+        var contingent = s_readContingentProperties?.Invoke(task);
+        return contingent is null ? null : s_readCapturedContext!(contingent);
     }
 
-    /// <summary>Copies every active timer of every runtime timer queue.</summary>
-    public static List<TimerInfo> SnapshotTimers()
+    /// <summary>
+    /// Copies the active timers of every runtime timer queue whose captured context <paramref name="keep"/> accepts
+    /// (every one when null). The context is read first, so a timer a scope cannot own (another test's, or a
+    /// Task.Delay's, which captures none) costs two field reads and nothing else.
+    /// </summary>
+    public static List<TimerInfo> SnapshotTimers(Func<ExecutionContext?, bool>? keep = null)
     {
         var result = new List<TimerInfo>();
         if (!IsSupported || s_timerQueueInstances!.GetValue(null) is not Array queues)
@@ -143,6 +161,7 @@ internal static class RuntimeInternals
             return result;
         }
 
+        var timers = new List<object>();
         foreach (var queue in queues)
         {
             if (queue is null || s_timerQueueLock!.GetValue(queue) is not Lock queueLock)
@@ -150,33 +169,27 @@ internal static class RuntimeInternals
                 continue;
             }
 
-            var timers = new List<object>();
+            // Held only to walk the lists: every timer of this queue waits on it meanwhile.
             lock (queueLock)
             {
                 foreach (var head in new[] { s_shortTimers!.GetValue(queue), s_longTimers!.GetValue(queue) })
                 {
-                    for (var timer = head; timer is not null; timer = s_timerNext!.GetValue(timer))
+                    for (var timer = head; timer is not null; timer = s_readTimerNext!(timer))
                     {
                         timers.Add(timer);
                     }
                 }
             }
+        }
 
-            foreach (var timer in timers)
+        foreach (var timer in timers)
+        {
+            if (s_readTimerCanceled!(timer) || s_readTimerContext!(timer) is var context && keep is not null && !keep(context))
             {
-                if ((bool)s_timerCanceled!.GetValue(timer)!)
-                {
-                    continue;
-                }
-
-                result.Add(new TimerInfo(
-                    timer,
-                    s_timerCallback!.GetValue(timer) as Delegate,
-                    s_timerState!.GetValue(timer),
-                    s_timerContext!.GetValue(timer) as ExecutionContext,
-                    (uint)s_timerDueTime!.GetValue(timer)!,
-                    (uint)s_timerPeriod!.GetValue(timer)!));
+                continue;
             }
+
+            result.Add(new TimerInfo(timer, s_readTimerCallback!(timer), s_readTimerState!(timer), context, s_readTimerDueTime!(timer), s_readTimerPeriod!(timer)));
         }
 
         return result;
@@ -188,13 +201,12 @@ internal static class RuntimeInternals
     /// </summary>
     public static T? ReadAsyncLocal<T>(ExecutionContext context, AsyncLocal<T> local)
     {
-        if (!IsSupported || s_localValues!.GetValue(context) is not { } map)
+        if (!IsSupported || s_readLocalValues!(context) is not { } map)
         {
             return default;
         }
 
-        var args = new object?[] { local, null };
-        return (bool)s_localValuesTryGetValue!.Invoke(map, args)! && args[1] is T value ? value : default;
+        return s_tryGetLocalValue!(map, local) is T value ? value : default;
     }
 
     // Direct field access for the per-task reads of every scan (reflection costs about a microsecond per task). Only
