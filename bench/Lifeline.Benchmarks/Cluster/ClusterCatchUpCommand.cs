@@ -7,13 +7,15 @@ using Lifeline.Protocol;
 namespace Lifeline.Benchmarks.Cluster;
 
 /// <summary>
-/// <c>cluster-catchup [--entries 1000000] [--rounds 5] [--entry-bytes 200]</c>: issue 13's catch-up figure, against
+/// <c>cluster-catchup [--entries 1000000] [--rounds 9] [--entry-bytes 200]</c>: issue 13's catch-up figure, against
 /// single-node catch-up on the same build in the same run. Starts a single hub (<c>lifeline serve</c>, memory store)
 /// and a cluster (3 nats-server, 3 <c>lifeline serve --cluster</c> nodes, memory mirrors), fills both with
 /// <c>--entries</c> entries (1,000 per publish; the cluster's through node1), waits until node2's mirror holds them
 /// all, then, after one warm-up round of each (not counted: JIT and tiering of the read path), <c>--rounds</c> times, alternately, one subscriber with <c>after=0</c> on the single hub and one on node2,
 /// each timed until it received every entry (checked: all of them, ids in order). Prints entries/s of each (best and
-/// median), the serving process's CPU per entry, the ratio, and the load average. Bounded; everything it started is
+/// median), the serving process's CPU per entry, the ratio (the median of each round's cluster/single pair: the two runs
+/// of a round see nearly the same machine, and one outlier round moves a median of pairs less than a best), and the
+/// load average. Bounded; everything it started is
 /// stopped by pid, also on failure or Ctrl+C.
 /// </summary>
 public sealed class ClusterCatchUpCommand : IBenchCommand
@@ -33,7 +35,7 @@ public sealed class ClusterCatchUpCommand : IBenchCommand
     private static async Task<int> RunAsync(string[] args, CancellationToken stopping)
     {
         var total = BenchArgs.Int(args, "--entries", 1_000_000) / FillBatch * FillBatch;
-        var rounds = BenchArgs.Int(args, "--rounds", 5);
+        var rounds = BenchArgs.Int(args, "--rounds", 9);
         var entryBytes = BenchArgs.Int(args, "--entry-bytes", 200);
         Console.WriteLine($"cluster-catchup: start, {Load.Average()}");
         string[] store = ["--memory-max-entries", (total + 1).ToString(CultureInfo.InvariantCulture)];
@@ -72,11 +74,11 @@ public sealed class ClusterCatchUpCommand : IBenchCommand
 
         var singleBest = singleRuns.Max(r => r.PerSecond);
         var clusterBest = clusterRuns.Max(r => r.PerSecond);
-        var ratio = clusterBest / singleBest;
+        var ratio = clusterRuns.Zip(singleRuns, (c, one) => c.PerSecond / one.PerSecond).Order().ElementAt(clusterRuns.Count / 2);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"cluster-catchup: {total:N0} entries after=0: cluster node mirror {clusterBest:N0}/s best ({Median(clusterRuns):N0} median), single hub {singleBest:N0}/s best ({Median(singleRuns):N0} median) over {rounds} alternating rounds: ratio {ratio:N2} (median {Median(clusterRuns) / Median(singleRuns):N2}); {Load.Average()}"));
+            $"cluster-catchup: {total:N0} entries after=0: cluster node mirror {clusterBest:N0}/s best ({Median(clusterRuns):N0} median), single hub {singleBest:N0}/s best ({Median(singleRuns):N0} median) over {rounds} alternating rounds: ratio {ratio:N2} (median of the rounds' pairs; best to best {clusterBest / singleBest:N2}); {Load.Average()}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"cluster-catchup target: a node's catch-up from its mirror as fast as single-node (best ratio {ratio:N2}, 0.9 or more counted as met on a noisy machine): {(ratio >= 0.9 ? "met" : "NOT met")}"));
+            $"cluster-catchup target: a node's catch-up from its mirror as fast as single-node (ratio {ratio:N2}, 0.9 or more counted as met on a noisy machine): {(ratio >= 0.9 ? "met" : "NOT met")}"));
         return ok ? 0 : 1;
     }
 
