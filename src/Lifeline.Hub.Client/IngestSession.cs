@@ -126,7 +126,7 @@ internal sealed partial class IngestSession : IAsyncDisposable
                 catch (HubPublishRejectedException e) when (e.Error == ErrorCodes.Unavailable && (_backoff.MaxAttempts is not { } max || unavailable + 1 < max))
                 {
                     // Nothing was acked: the same ref again, after the backoff a reconnect would wait.
-                    var delay = _backoff.GetBackoffDelay(Math.Min(unavailable + 1, 30));
+                    var delay = _backoff.GetBackoffDelay(unavailable + 1);
                     LogUnavailable(_logger, pending.Ref, _owner.ClientId, delay);
                     pending.Rearm(done);
                     await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);

@@ -25,12 +25,7 @@ internal sealed class BenchCluster : IAsyncDisposable
     /// <summary>Starts the engine and <paramref name="nodes"/> nodes <c>node1</c>, ... with <paramref name="extra"/> <c>serve</c> flags.</summary>
     public static async Task<BenchCluster> StartAsync(int nodes, IEnumerable<string> extra, CancellationToken cancellationToken)
     {
-        var engine = await NatsServerCluster.StartAsync().ConfigureAwait(false);
-        for (var i = 0; i < engine.Count; i++)
-        {
-            ChildGuard.Add(engine.Pid(i), "nats-server " + engine.Name(i));
-        }
-
+        var engine = await StartEngineAsync().ConfigureAwait(false);
         var cluster = new BenchCluster(engine);
         try
         {
@@ -75,8 +70,26 @@ internal sealed class BenchCluster : IAsyncDisposable
             await node.DisposeAsync().ConfigureAwait(false);
         }
 
-        var pids = Enumerable.Range(0, Engine.Count).Select(Engine.Pid).ToList();
-        await Engine.DisposeAsync().ConfigureAwait(false);
+        await StopEngineAsync(Engine).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts the three nats-servers, each registered with <see cref="ChildGuard"/>.</summary>
+    public static async Task<LocalNatsCluster> StartEngineAsync()
+    {
+        var engine = await NatsServerCluster.StartAsync().ConfigureAwait(false);
+        for (var i = 0; i < engine.Count; i++)
+        {
+            ChildGuard.Add(engine.Pid(i), "nats-server " + engine.Name(i));
+        }
+
+        return engine;
+    }
+
+    /// <summary>Stops the servers <see cref="StartEngineAsync"/> started (by pid, waiting for each) and unregisters them.</summary>
+    public static async Task StopEngineAsync(LocalNatsCluster engine)
+    {
+        var pids = Enumerable.Range(0, engine.Count).Select(engine.Pid).ToList();
+        await engine.DisposeAsync().ConfigureAwait(false);
         foreach (var pid in pids)
         {
             ChildGuard.Remove(pid);

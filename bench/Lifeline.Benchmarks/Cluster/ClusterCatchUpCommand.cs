@@ -28,12 +28,13 @@ public sealed class ClusterCatchUpCommand : IBenchCommand
     public string Description => "catch-up (after=0) from a cluster node's mirror vs a single hub, same build, same run (3 nats-server + 3 lifeline serve --cluster + 1 lifeline serve)";
 
     /// <inheritdoc />
-    public async Task<int> RunAsync(string[] args)
+    public Task<int> RunAsync(string[] args) => ChildGuard.RunAsync(stopping => RunAsync(args, stopping));
+
+    private static async Task<int> RunAsync(string[] args, CancellationToken stopping)
     {
         var total = BenchArgs.Int(args, "--entries", 1_000_000) / FillBatch * FillBatch;
         var rounds = BenchArgs.Int(args, "--rounds", 5);
         var entryBytes = BenchArgs.Int(args, "--entry-bytes", 200);
-        var stopping = ChildGuard.Stopping;
         Console.WriteLine($"cluster-catchup: start, {Load.Average()}");
         string[] store = ["--memory-max-entries", (total + 1).ToString(CultureInfo.InvariantCulture)];
         await using var single = await HubNodeProcess.StartAsync("single", [], store, stopping);

@@ -5,8 +5,8 @@ using Lifeline.Hub;
 using Lifeline.Hub.Log;
 using Lifeline.Hub.Monitoring;
 using Lifeline.Hub.Storage;
+using Lifeline.LocalNats;
 using Lifeline.Protocol;
-using Lifeline.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -43,7 +43,7 @@ public sealed class ClusterIngestCommand : IBenchCommand
         return mode switch
         {
             "nodes" => ClusterNodesIngest.RunAsync(args),
-            "engine" => EngineAsync(args),
+            "engine" => ChildGuard.RunAsync(_ => EngineAsync(args)),
             _ => Task.FromResult(Usage(mode)),
         };
     }
@@ -60,7 +60,19 @@ public sealed class ClusterIngestCommand : IBenchCommand
         var nodeCount = BenchArgs.Int(args, "--nodes", 3);
         var publishers = BenchArgs.Int(args, "--publishers", 8);
         var batch = BenchArgs.Int(args, "--batch", 100);
-        await using var engine = await NatsServerCluster.StartAsync();
+        var engine = await BenchCluster.StartEngineAsync();
+        try
+        {
+            return await EngineAsync(engine, nodeCount, publishers, batch, total);
+        }
+        finally
+        {
+            await BenchCluster.StopEngineAsync(engine);
+        }
+    }
+
+    private static async Task<int> EngineAsync(LocalNatsCluster engine, int nodeCount, int publishers, int batch, int total)
+    {
         var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         await using var disposeServices = services;
         var nodes = new List<JetStreamEntryLog>();

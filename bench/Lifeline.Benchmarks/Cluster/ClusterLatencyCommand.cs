@@ -25,14 +25,15 @@ public sealed class ClusterLatencyCommand : IBenchCommand
     public string Description => "cluster delivery latency: 1 publisher on node1 at 2,000 entries/s, subscribers on 3 lifeline serve --cluster nodes (3 nats-server)";
 
     /// <inheritdoc />
-    public async Task<int> RunAsync(string[] args)
+    public Task<int> RunAsync(string[] args) => ChildGuard.RunAsync(stopping => RunAsync(args, stopping));
+
+    private static async Task<int> RunAsync(string[] args, CancellationToken stopping)
     {
         var rate = BenchArgs.Int(args, "--rate", 2_000);
         var warmUp = BenchArgs.Int(args, "--warmup", 5);
         var seconds = BenchArgs.Int(args, "--seconds", 15);
         var entryBytes = BenchArgs.Int(args, "--entry-bytes", 200);
         var floorSeconds = BenchArgs.Int(args, "--floor-seconds", 10);
-        var stopping = ChildGuard.Stopping;
         var total = rate * (warmUp + seconds);
         Console.WriteLine($"cluster-latency: start, {Load.Average()}");
         await using var cluster = await BenchCluster.StartAsync(3, [], stopping);

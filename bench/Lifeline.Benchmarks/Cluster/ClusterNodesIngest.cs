@@ -11,7 +11,9 @@ namespace Lifeline.Benchmarks.Cluster;
 /// </summary>
 internal static class ClusterNodesIngest
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static Task<int> RunAsync(string[] args) => ChildGuard.RunAsync(stopping => RunAsync(args, stopping));
+
+    private static async Task<int> RunAsync(string[] args, CancellationToken stopping)
     {
         var total = BenchArgs.Int(args, "--entries", 300_000);
         var nodeCount = BenchArgs.Int(args, "--nodes", 3);
@@ -19,7 +21,6 @@ internal static class ClusterNodesIngest
         var window = BenchArgs.Int(args, "--window", 4);
         var batch = BenchArgs.Int(args, "--batch", 100);
         var entryBytes = BenchArgs.Int(args, "--entry-bytes", 200);
-        var stopping = ChildGuard.Stopping;
         Console.WriteLine($"cluster-ingest: start, {Load.Average()}");
 
         // The mirrors keep what is published (memory store): room for the warm-up and the run.

@@ -119,8 +119,11 @@ internal sealed class HubNodeProcess : IAsyncDisposable
         {
             if (!_process.HasExited)
             {
-                using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
+                // The graceful stop; a node that died meanwhile (a signal already stopped it) makes kill complain: not news.
+                var info = new ProcessStartInfo("kill") { RedirectStandardError = true, UseShellExecute = false, ArgumentList = { "-TERM", _process.Id.ToString(CultureInfo.InvariantCulture) } };
+                using (var term = Process.Start(info)!)
                 {
+                    await term.StandardError.ReadToEndAsync().ConfigureAwait(false);
                     await term.WaitForExitAsync().ConfigureAwait(false);
                 }
 

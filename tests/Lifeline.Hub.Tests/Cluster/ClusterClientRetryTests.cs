@@ -117,4 +117,32 @@ public sealed class ClusterClientRetryTests
         ];
         Assert.Equal(expected.Order(), stored.Order());
     }
+
+    /// <summary>With <c>Reconnect.MaxAttempts</c> set, a publish answered <c>unavailable</c> that many times in a row fails with that error.</summary>
+    [Fact]
+    public async Task EngineDown_ClientWithMaxAttempts_ThrowsUnavailableAfterThatManyAnswers()
+    {
+        await using var cluster = await ClusterHubs.StartAsync(1, o => o.ClusterAppendTimeout = TimeSpan.FromSeconds(1));
+        var hub = cluster.Hubs[0];
+        await using var client = new LifelineHubClient(new LifelineHubClientOptions
+        {
+            Url = hub.BaseUri,
+            ConfigureClient = c =>
+            {
+                c.Reconnect.BaseDelay = TimeSpan.FromMilliseconds(100);
+                c.Reconnect.MaxAttempts = 2;
+            },
+        });
+        for (var i = 0; i < cluster.Engine.Count; i++)
+        {
+            await cluster.Engine.KillServerAsync(i);
+        }
+
+        var error = await Assert.ThrowsAsync<HubPublishRejectedException>(() => client.PublishAsync([new LogEntry { Message = "given up", Source = "typed" }], CancellationToken.None).OrTimeout(Timeout));
+        Assert.Equal((ErrorCodes.Unavailable, (int?)null), (error.Error, error.Index));
+
+        // Back before the node stops (its consumer then ends as usual); the publish given up may still land late.
+        await cluster.Engine.StartServerAsync([.. Enumerable.Range(0, cluster.Engine.Count)]);
+        await cluster.CatchUpAsync();
+    }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Lifeline.Hub.Tests.Infrastructure;
+using Lifeline.LocalNats;
 using Lifeline.Protocol;
 using Lifeline.Testing.Tasks;
 
@@ -41,7 +42,8 @@ internal sealed class ChildHub : IAsyncDisposable
         info.ArgumentList.Add(dll);
         info.ArgumentList.Add(db);
         info.ArgumentList.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the test host");
+        // Bound to the test host's life (src/Shared/LocalNats): a child hub never outlives a test host that dies.
+        var process = ParentBoundProcess.Start(info);
         try
         {
             var line = await process.StandardOutput.ReadLineAsync().OrTimeout(Timeout);
