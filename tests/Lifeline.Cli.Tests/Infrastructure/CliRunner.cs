@@ -46,7 +46,11 @@ internal sealed class CliRunner
             OutIsTerminal = Terminal,
             ErrorIsTerminal = Terminal,
         };
-        var exitCode = await CliApp.RunAsync(args, environment, cancellationToken).OrTimeout(TimeSpan.FromSeconds(60));
+        // A one-shot command is bounded here. A run the caller can cancel (serve, tail --follow, demo) lives as long as
+        // its test needs and is bounded by the caller's wait after it cancels: a fixed bound here would fault the task
+        // mid-test on a slow machine while the command itself kept running, unobserved.
+        var running = CliApp.RunAsync(args, environment, cancellationToken);
+        var exitCode = cancellationToken.CanBeCanceled ? await running : await running.OrTimeout(TimeSpan.FromSeconds(60));
         return new CliResult(exitCode, Out.ToString(), Error.ToString());
     }
 

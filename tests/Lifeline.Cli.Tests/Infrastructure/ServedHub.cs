@@ -66,8 +66,9 @@ internal sealed class ServedHub : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_run is { IsCompleted: false })
+        if (_run is not null)
         {
+            // Also when the command already ended (a crash): StopAsync observes its result and asserts the exit code.
             await StopAsync();
         }
 
