@@ -34,6 +34,7 @@ internal static class SampleVerdicts
         "Lifeline.Testing.Samples.OptedOutClassSamples.LeaksWithTheClassCheckOff",
         "Lifeline.Testing.Samples.UnattributableSamples.StartsALoopWithTheFlowSuppressed",
         "Lifeline.Testing.Samples.SwitchSamples.TheTaskRegistryFollowsTheSwitch",
+        "Lifeline.Testing.Samples.SwitchSamples.AnExplicitScope_ChecksOnlyWhenTheVerifierIsOn",
     ];
 
     /// <summary>The one error of the run: the end-of-run check names only what no test can be blamed for.</summary>

@@ -245,4 +245,19 @@ public class SwitchSamples
         Assert.Equal(!LeakVerifier.IsOff, (bool)registry.GetValue(null)!);
         Assert.Equal(Environment.GetEnvironmentVariable("LIFELINE_LEAKS") == "off", LeakVerifier.IsOff);
     }
+
+    /// <summary>An explicit scope (what NUnit and MSTest use) finds a loop left running when the verifier is on, and nothing when it is off.</summary>
+    [Fact]
+    public async Task AnExplicitScope_ChecksOnlyWhenTheVerifierIsOn()
+    {
+        using var cts = new CancellationTokenSource();
+        var scope = LeakVerifier.CreateScope("SwitchSamples.Explicit", new LeakOptions { Timeout = TimeSpan.FromMilliseconds(50) });
+        var loop = scope.RunAsync(() => SampleControl.HeartbeatLoopAsync(cts.Token));
+
+        var report = await scope.VerifyAsync();
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop);
+
+        Assert.Equal(!LeakVerifier.IsOff, report.HasLeaks);
+    }
 }
