@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Reflection;
 using Lifeline.Benchmarks.Hub.Load;
+using Lifeline.LocalNats;
 
 namespace Lifeline.Benchmarks.Cluster;
 
@@ -20,7 +21,7 @@ internal sealed class HubNodeProcess : IAsyncDisposable
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(20);
 
     private readonly Process _process;
-    private readonly Queue<string> _recent = new();
+    private readonly RecentLines _recent = new(KeptLines);
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _readers = Task.CompletedTask;
 
@@ -105,13 +106,7 @@ internal sealed class HubNodeProcess : IAsyncDisposable
     }
 
     /// <summary>The last lines the node printed, for a failure message.</summary>
-    public string RecentLog()
-    {
-        lock (_recent)
-        {
-            return string.Join('\n', _recent);
-        }
-    }
+    public string RecentLog() => _recent.ToString();
 
     public async ValueTask DisposeAsync()
     {
@@ -182,14 +177,7 @@ internal sealed class HubNodeProcess : IAsyncDisposable
         const string Marker = "lifeline hub listening on ";
         while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
         {
-            lock (_recent)
-            {
-                _recent.Enqueue(line);
-                if (_recent.Count > KeptLines)
-                {
-                    _recent.Dequeue();
-                }
-            }
+            _recent.Add(line);
 
             if (line.StartsWith(Marker, StringComparison.Ordinal))
             {

@@ -15,7 +15,7 @@ internal sealed partial class LocalNatsCluster
         /// <summary>Between two looks at <c>/jsz</c>: a server's readiness is a few hundred milliseconds away.</summary>
         private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(250);
 
-        private readonly Queue<string> _recent = new();
+        private readonly RecentLines _recent = new(KeptLines);
         private TaskCompletionSource _metaLeader = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public string Name { get; } = name;
@@ -64,21 +64,9 @@ internal sealed partial class LocalNatsCluster
             await _metaLeader.Task.ConfigureAwait(false);
         }
 
-        public string RecentLog()
-        {
-            lock (_recent)
-            {
-                return string.Join('\n', _recent);
-            }
-        }
+        public string RecentLog() => _recent.ToString();
 
-        private string LastLine()
-        {
-            lock (_recent)
-            {
-                return _recent.Count == 0 ? "(none)" : _recent.Last();
-            }
-        }
+        private string LastLine() => _recent.Last();
 
         private async Task<bool> HasMetaLeaderAsync(HttpClient http, CancellationToken cancellationToken)
         {
@@ -102,14 +90,7 @@ internal sealed partial class LocalNatsCluster
             // on the others (also on a server that rejoins): from then on the server can serve JetStream API calls.
             while (await process.StandardError.ReadLineAsync().ConfigureAwait(false) is { } line)
             {
-                lock (_recent)
-                {
-                    _recent.Enqueue(line);
-                    if (_recent.Count > KeptLines)
-                    {
-                        _recent.Dequeue();
-                    }
-                }
+                _recent.Add(line);
 
                 if (line.Contains("metadata leader", StringComparison.Ordinal))
                 {

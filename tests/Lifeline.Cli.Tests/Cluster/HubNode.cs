@@ -19,7 +19,7 @@ internal sealed class HubNode : IAsyncDisposable
     private const int KeptLines = 60;
 
     private readonly List<string> _args;
-    private readonly Queue<string> _recent = new();
+    private readonly RecentLines _recent = new(KeptLines);
     private Process? _process;
     private Task _readers = Task.CompletedTask;
 
@@ -107,13 +107,7 @@ internal sealed class HubNode : IAsyncDisposable
     }
 
     /// <summary>The last lines the node printed (both streams), for a failure message.</summary>
-    public string RecentLog()
-    {
-        lock (_recent)
-        {
-            return string.Join('\n', _recent);
-        }
-    }
+    public string RecentLog() => _recent.ToString();
 
     public async ValueTask DisposeAsync()
     {
@@ -155,14 +149,7 @@ internal sealed class HubNode : IAsyncDisposable
         const string Marker = "lifeline hub listening on ";
         while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
         {
-            lock (_recent)
-            {
-                _recent.Enqueue(line);
-                if (_recent.Count > KeptLines)
-                {
-                    _recent.Dequeue();
-                }
-            }
+            _recent.Add(line);
 
             if (listening is not null && line.StartsWith(Marker, StringComparison.Ordinal))
             {

@@ -11,6 +11,7 @@ internal sealed class ServedHub : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private Task<CliResult>? _run;
+    private int _disposed;
 
     private ServedHub(CliRunner runner)
     {
@@ -66,6 +67,12 @@ internal sealed class ServedHub : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Idempotent: tests that stop a hub mid-test dispose it early, and `await using` disposes it again.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         if (_run is not null)
         {
             // Also when the command already ended (a crash): StopAsync observes its result and asserts the exit code.
