@@ -1,3 +1,5 @@
+using Lifeline.LocalNats;
+
 namespace Lifeline.Tests.Shared;
 
 /// <summary>
@@ -24,16 +26,9 @@ internal static class RequiredTool
             return chosen;
         }
 
-        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        if (ProgramLookup.OnPath(Environment.GetEnvironmentVariable("PATH"), names) is { } found)
         {
-            foreach (var name in names)
-            {
-                var candidate = Path.Combine(directory, name);
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
+            return found;
         }
 
         Missing($"{string.Join(" or ", names)} not found on PATH: run bash .ci/install ({install}), or set {overrideVariable}");

@@ -1,3 +1,5 @@
+using Lifeline.LocalNats;
+
 namespace Lifeline.Tests.Shared;
 
 /// <summary>
@@ -14,9 +16,7 @@ internal static class RequiredTool
             return chosen;
         }
 
-        return (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .SelectMany(directory => names.Select(name => Path.Combine(directory, name)))
-            .FirstOrDefault(File.Exists)
+        return ProgramLookup.OnPath(Environment.GetEnvironmentVariable("PATH"), names)
             ?? throw new InvalidOperationException($"{string.Join(" or ", names)} not found on PATH: run bash .ci/install ({install}), or set {overrideVariable}");
     }
 }

@@ -107,8 +107,7 @@ internal static class ClusterDemoCommand
             return File.Exists(chosen) ? chosen : throw new CliException($"{LocalNatsCluster.ServerVariable}={chosen} does not exist", ExitCodes.Usage);
         }
 
-        var path = environment.GetVariable("PATH") ?? string.Empty;
-        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "nats-server")).FirstOrDefault(File.Exists)
+        return ProgramLookup.OnPath(environment.GetVariable("PATH"), "nats-server")
             ?? throw new CliException($"nats-server not found on PATH: install it ({LocalNatsCluster.Install}), or set {LocalNatsCluster.ServerVariable}", ExitCodes.Failure);
     }
 }
