@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Threading.Channels;
 using Lifeline.Hub.Core;
@@ -118,8 +119,10 @@ internal sealed partial class JetStreamEntryLog
         await Task.Yield();
         await foreach (var (sequence, works) in _acks.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            using (var deadline = new CancellationTokenSource(_options.ClusterAppendTimeout, _time))
+            // Most batches are applied by the time they are taken here: a deadline (a timer) only for those that are not.
+            if (_applied.Value.Sequence < sequence)
             {
+                using var deadline = new CancellationTokenSource(_options.ClusterAppendTimeout, _time);
                 await WaitForApplyAsync(sequence, deadline.Token).ConfigureAwait(false);
             }
 
@@ -182,7 +185,7 @@ internal sealed partial class JetStreamEntryLog
                 }
 
                 _ownTail = (acked, pending[taken - 1].Result!.LastId);
-                var answered = pending.GetRange(0, taken).ToArray();
+                var answered = CollectionsMarshal.AsSpan(pending)[..taken].ToArray();
                 pending.RemoveRange(0, taken);
                 await _acks.Writer.WriteAsync((acked, answered), CancellationToken.None).ConfigureAwait(false);
                 return;
